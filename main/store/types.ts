@@ -1,0 +1,27 @@
+import type { HostRecord } from '../hosts/types.js';
+
+/** A host key the user confirmed, keyed like known_hosts: the address and port that were dialled. */
+export interface TrustedKey {
+  host: string;
+  port: number;
+  keyType: string;
+  fingerprint: string;
+  /** Base64 of the public key blob, as in known_hosts. */
+  key: string;
+  addedAt: string;
+}
+
+export interface FleetData {
+  hosts: HostRecord[];
+  trustedKeys: TrustedKey[];
+}
+
+/** The persisted fleet data, whatever backs it (conf in Node, electron-store in the app). */
+export interface FleetStore {
+  read(): FleetData;
+  /** Replace the data atomically; the store validates before writing and throws if invalid. */
+  write(data: FleetData): void;
+  /** Problems found while opening (a corrupt file moved aside, etc.), for the fronts to report. */
+  readonly problems: string[];
+  readonly path: string;
+}

@@ -1,0 +1,227 @@
+/**
+ * Contract 1: everything the renderer may ask of main, and every event main pushes.
+ *
+ * The Electron preload, the IPC binding in main/electron, the browser harness (WebSocket) and the
+ * renderer all derive their channel names and payload shapes from this file and nowhere else.
+ */
+
+export const HOST_STATES = [
+  'connecting',
+  'online',
+  'offline',
+  'auth-failed',
+  'host-key-unknown',
+  'host-key-changed',
+  'error',
+] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+/** What a user types when adding or editing a host. Every field arrives untrusted. */
+export interface HostInput {
+  name: string;
+  host: string;
+  port?: number | string;
+  user?: string;
+  identityFile?: string;
+  /** Name of an environment variable holding the password (CLI); never the secret itself. */
+  passwordEnv?: string;
+  /** Name of another host to use as ProxyJump. */
+  jump?: string;
+  mac?: string;
+  wolAddress?: string;
+  wolPort?: number | string;
+}
+
+/** A stored host, as every front sees it. Secrets are never part of it, only whether one is kept. */
+export interface HostView {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFile: string | null;
+  passwordEnv: string | null;
+  jump: string | null;
+  mac: string | null;
+  wolAddress: string | null;
+  wolPort: number | null;
+  hasStoredPassword: boolean;
+  hasStoredPassphrase: boolean;
+}
+
+export interface HostStatus {
+  name: string;
+  state: HostState;
+  /** Human message for offline / auth-failed / error / host-key-* states. */
+  error?: string;
+  /** SHA256:... of the key the server presented (host-key-unknown, host-key-changed). */
+  fingerprint?: string;
+  keyType?: string;
+  /** The fingerprint we trusted before, for host-key-changed. */
+  expectedFingerprint?: string;
+  /** The last error seen, kept after the host recovers so cards can show it. */
+  lastError?: string;
+  /** ms since epoch of the last state change. */
+  since: number;
+}
+
+export interface ImportCandidate {
+  /** The `Host` alias from the ssh config. */
+  alias: string;
+  input: HostInput;
+  /** Problems that would make `addHost` reject this candidate. */
+  errors: FieldError[];
+  /** A host with this name already exists. */
+  exists: boolean;
+  source: string;
+}
+
+export interface ImportPreview {
+  file: string;
+  candidates: ImportCandidate[];
+  warnings: string[];
+}
+
+export interface ImportResult {
+  added: HostView[];
+  failed: { name: string; error: FieldError }[];
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export type PromptKind = 'passphrase' | 'password' | 'keyboard-interactive';
+
+export interface Prompt {
+  id: string;
+  host: string;
+  kind: PromptKind;
+  title: string;
+  instructions: string;
+  prompts: { text: string; echo: boolean }[];
+  /** False when secrets cannot be kept safely (no keychain, or safeStorage backend is basic_text). */
+  canRemember: boolean;
+}
+
+export type SecretStorageState = 'available' | 'basic_text' | 'unavailable';
+
+export interface AppInfo {
+  version: string;
+  secretStorage: SecretStorageState;
+  /** Problems found when opening the data store, e.g. a corrupt file moved aside. */
+  storeProblems: string[];
+  dataDir: string;
+}
+
+export type ErrorCode =
+  | 'invalid-input'
+  | 'not-found'
+  | 'conflict'
+  | 'host-key-mismatch'
+  | 'secret-storage-unavailable'
+  | 'failed';
+
+/** The error shape that crosses the boundary: what was wrong, and how to fix it. */
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+}
+
+export interface FleetApi {
+  getAppInfo(): Promise<AppInfo>;
+  listHosts(): Promise<HostView[]>;
+  addHost(input: HostInput): Promise<HostView>;
+  updateHost(name: string, input: HostInput): Promise<HostView>;
+  removeHost(name: string): Promise<void>;
+  previewSshConfigImport(file?: string): Promise<ImportPreview>;
+  importHosts(inputs: HostInput[]): Promise<ImportResult>;
+  getStatuses(): Promise<HostStatus[]>;
+  /** Connect (or reconnect now, skipping any backoff wait). */
+  connectHost(name: string): Promise<HostStatus>;
+  disconnectHost(name: string): Promise<void>;
+  /** Trust exactly this fingerprint for the host; rejected if the server presents another one. */
+  trustHostKey(name: string, fingerprint: string): Promise<HostStatus>;
+  /** Answer a pushed prompt; `answers: null` cancels it. */
+  answerPrompt(id: string, answers: string[] | null, remember: boolean): Promise<void>;
+  forgetSecrets(name: string): Promise<void>;
+  openExternal(url: string): Promise<void>;
+}
+
+export interface FleetEvents {
+  'hosts-changed': HostView[];
+  'host-status': HostStatus;
+  prompt: Prompt;
+  'prompt-closed': { id: string };
+}
+
+export type FleetMethod = keyof FleetApi;
+export type FleetEventName = keyof FleetEvents;
+
+/** Runtime list of methods; `satisfies` keeps it in step with the interface. */
+export const FLEET_METHODS = [
+  'getAppInfo',
+  'listHosts',
+  'addHost',
+  'updateHost',
+  'removeHost',
+  'previewSshConfigImport',
+  'importHosts',
+  'getStatuses',
+  'connectHost',
+  'disconnectHost',
+  'trustHostKey',
+  'answerPrompt',
+  'forgetSecrets',
+  'openExternal',
+] as const satisfies readonly FleetMethod[];
+
+// Compile-time check that no method of FleetApi is missing from FLEET_METHODS.
+type MissingMethods = Exclude<FleetMethod, (typeof FLEET_METHODS)[number]>;
+const _allMethodsListed: MissingMethods extends never ? true : MissingMethods = true;
+void _allMethodsListed;
+
+export const FLEET_EVENTS = [
+  'hosts-changed',
+  'host-status',
+  'prompt',
+  'prompt-closed',
+] as const satisfies readonly FleetEventName[];
+
+export const IPC_INVOKE_PREFIX = 'fleet:';
+export const IPC_EVENT_PREFIX = 'fleet-event:';
+export const ipcInvokeChannel = (m: FleetMethod) => `${IPC_INVOKE_PREFIX}${m}`;
+export const ipcEventChannel = (e: FleetEventName) => `${IPC_EVENT_PREFIX}${e}`;
+
+/** Every reply over IPC or the harness socket: errors travel as data so their fields survive. */
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/** What the renderer sees as `window.fleet`. */
+export interface FleetBridge extends FleetApi {
+  on<E extends FleetEventName>(event: E, listener: (payload: FleetEvents[E]) => void): () => void;
+}
+
+/** Thrown by the renderer side when a call fails; carries the ApiError fields. */
+export class FleetApiError extends Error implements ApiError {
+  code: ErrorCode;
+  field?: string;
+  constructor(e: ApiError) {
+    super(e.message);
+    this.name = 'FleetApiError';
+    this.code = e.code;
+    if (e.field !== undefined) this.field = e.field;
+  }
+}
+
+/** Harness wire messages (WebSocket, JSON). */
+export type HarnessRequest = { id: number; method: FleetMethod; args: unknown[] };
+export type HarnessMessage =
+  | { kind: 'result'; id: number; result: ApiResult<unknown> }
+  | { kind: 'event'; event: FleetEventName; payload: unknown };
+
+declare global {
+  interface Window {
+    fleet: FleetBridge;
+  }
+}
