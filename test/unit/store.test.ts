@@ -1,0 +1,199 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Conf from 'conf';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FleetError } from '../../main/core/errors.js';
+import type { HostRecord } from '../../main/hosts/types.js';
+import { defaultDataDir, resolveDataDir } from '../../main/store/data-dir.js';
+import { fleetStoreOptions, fleetStorePath, openFleetStore } from '../../main/store/fleet-store.js';
+import { CURRENT_SCHEMA_VERSION, migrations } from '../../main/store/schema.js';
+import type { FleetData, TrustedKey } from '../../main/store/types.js';
+
+const host = (name: string, extra: Partial<HostRecord> = {}): HostRecord => ({
+  name,
+  host: `${name}.lab.example.com`,
+  port: 22,
+  user: 'ops',
+  identityFile: '/home/ops/.ssh/id_ed25519',
+  passwordEnv: null,
+  jump: null,
+  mac: 'aa:bb:cc:dd:ee:01',
+  wolAddress: '192.168.1.255',
+  wolPort: 9,
+  ...extra,
+});
+
+const trusted: TrustedKey = {
+  host: 'gpu-1.lab.example.com',
+  port: 22,
+  keyType: 'ssh-ed25519',
+  fingerprint: `SHA256:${'A'.repeat(43)}`,
+  key: 'AAAAC3NzaC1lZDI1NTE5AAAAIHh0c3Q=',
+  addedAt: '2025-01-02T03:04:05.000Z',
+};
+
+const sample: FleetData = { hosts: [host('gpu-1'), host('gpu-2', { jump: 'gpu-1', mac: null, identityFile: null })], trustedKeys: [trusted] };
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetwake-store-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const storeFile = () => path.join(dir, 'fleetwake.json');
+const backups = () => fs.readdirSync(dir).filter((f) => f.startsWith('fleetwake.corrupt-'));
+
+describe('openFleetStore', () => {
+  it('starts empty, creates its folder with mode 0700, and round-trips data through fleetwake.json', () => {
+    const nested = path.join(dir, 'a', 'b');
+    const store = openFleetStore(nested);
+    expect(store.path).toBe(path.join(nested, 'fleetwake.json'));
+    expect(fs.statSync(nested).mode & 0o777).toBe(0o700);
+    expect(store.read()).toEqual({ hosts: [], trustedKeys: [] });
+    expect(store.problems).toEqual([]);
+
+    store.write(sample);
+    expect(store.read()).toEqual(sample);
+    expect(JSON.parse(fs.readFileSync(store.path, 'utf8'))).toEqual({ schemaVersion: CURRENT_SCHEMA_VERSION, ...sample });
+    expect(fs.statSync(store.path).mode & 0o777).toBe(0o600);
+    expect(openFleetStore(nested).read()).toEqual(sample);
+  });
+
+  it('writes by replacing the file (temp file + rename), never in place', () => {
+    const store = openFleetStore(dir);
+    store.write(sample);
+    const before = fs.statSync(store.path).ino;
+    store.write({ ...sample, hosts: [host('gpu-3')] });
+    expect(fs.statSync(store.path).ino).not.toBe(before);
+    expect(fs.readdirSync(dir)).toEqual(['fleetwake.json']);
+  });
+
+  it('lets two stores on the same folder see each other\'s writes', () => {
+    const first = openFleetStore(dir);
+    const second = openFleetStore(dir);
+    first.write(sample);
+    expect(openFleetStore(dir).read()).toEqual(sample);
+    expect(second.read()).toEqual(sample);
+    second.write({ hosts: [host('other')], trustedKeys: [] });
+    expect(openFleetStore(dir).read().hosts.map((h) => h.name)).toEqual(['other']);
+    expect(first.read().hosts.map((h) => h.name)).toEqual(['other']);
+  });
+
+  it('moves a corrupt JSON file aside with its content intact and reports where it went', () => {
+    const damaged = '{"schemaVersion": 1, "hosts": [ {"name": "gpu-1",';
+    fs.writeFileSync(storeFile(), damaged);
+    const store = openFleetStore(dir);
+    const [backup] = backups();
+    expect(backup).toMatch(/^fleetwake\.corrupt-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\.json$/);
+    expect(fs.readFileSync(path.join(dir, backup!), 'utf8')).toBe(damaged);
+    expect(store.read()).toEqual({ hosts: [], trustedKeys: [] });
+    expect(store.problems).toHaveLength(1);
+    expect(store.problems[0]).toContain(path.join(dir, backup!));
+    expect(store.problems[0]).toContain('not valid JSON');
+    store.write(sample);
+    expect(openFleetStore(dir).problems).toEqual([]);
+  });
+
+  it('moves schema-invalid content aside and names the bad field', () => {
+    const invalid = JSON.stringify({ schemaVersion: 1, hosts: [host('gpu-1', { port: 70000 })], trustedKeys: [] });
+    fs.writeFileSync(storeFile(), invalid);
+    const store = openFleetStore(dir);
+    const [backup] = backups();
+    expect(fs.readFileSync(path.join(dir, backup!), 'utf8')).toBe(invalid);
+    expect(store.problems[0]).toContain('hosts[0].port must be a whole number from 1 to 65535 (got 70000)');
+    expect(store.read().hosts).toEqual([]);
+  });
+
+  it.each([
+    ['a bad MAC', { mac: 'AA-BB-CC-DD-EE-01' }, 'hosts[0].mac'],
+    ['a bad name', { name: '-x' }, 'hosts[0].name'],
+    ['a wrong type', { wolPort: '9' }, 'hosts[0].wolPort'],
+    ['an unknown field', { password: 'x' }, 'unknown field(s) password'],
+  ])('rejects %s when opening', (_label, patch, expected) => {
+    fs.writeFileSync(storeFile(), JSON.stringify({ schemaVersion: 1, hosts: [{ ...host('gpu-1'), ...patch }], trustedKeys: [] }));
+    expect(openFleetStore(dir).problems[0]).toContain(expected);
+    expect(backups()).toHaveLength(1);
+  });
+
+  it('migrates a version 0 file (hosts keyed by name) to version 1 on open', () => {
+    const { name: _n, ...gpu1 } = host('gpu-1');
+    fs.writeFileSync(storeFile(), JSON.stringify({ hosts: { 'gpu-1': gpu1 } }));
+    const store = openFleetStore(dir);
+    expect(store.problems).toEqual([]);
+    expect(store.read()).toEqual({ hosts: [host('gpu-1')], trustedKeys: [] });
+    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 1, hosts: [host('gpu-1')], trustedKeys: [] });
+    expect(migrations[0]!({})).toEqual({ schemaVersion: 1, hosts: [], trustedKeys: [] });
+  });
+
+  it('refuses a file from a newer Fleetwake and leaves it untouched', () => {
+    const newer = JSON.stringify({ schemaVersion: CURRENT_SCHEMA_VERSION + 1, hosts: [], trustedKeys: [], future: true });
+    fs.writeFileSync(storeFile(), newer);
+    try {
+      openFleetStore(dir);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(FleetError);
+      expect((err as FleetError).message).toMatch(/written by a newer Fleetwake .*Upgrade Fleetwake/);
+    }
+    expect(fs.readFileSync(storeFile(), 'utf8')).toBe(newer);
+    expect(backups()).toEqual([]);
+  });
+
+  it('refuses to write invalid data and leaves the file byte-identical', () => {
+    const store = openFleetStore(dir);
+    store.write(sample);
+    const before = fs.readFileSync(store.path);
+    const attempts: unknown[] = [
+      { hosts: [host('gpu-1', { port: 0 })], trustedKeys: [] },
+      { hosts: [host('gpu-1'), host('GPU-1')], trustedKeys: [] },
+      { hosts: [host('gpu-1', { host: 'root@gpu' })], trustedKeys: [] },
+      { hosts: [], trustedKeys: [{ ...trusted, fingerprint: 'MD5:aa' }] },
+      { hosts: [{ ...host('gpu-1'), hasStoredPassword: true }], trustedKeys: [] },
+      { hosts: [] },
+    ];
+    for (const bad of attempts) {
+      expect(() => store.write(bad as FleetData)).toThrow(FleetError);
+      expect(fs.readFileSync(store.path).equals(before)).toBe(true);
+    }
+    try {
+      store.write(attempts[0] as FleetData);
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'invalid-input', field: 'hosts[0].port' });
+      expect((err as Error).message).toMatch(/^Fleet data was not saved: hosts\[0\]\.port must be a whole number/);
+    }
+  });
+
+  it('uses options that conf and electron-store resolve to the same file', () => {
+    const options = fleetStoreOptions(dir);
+    expect(options).toMatchObject({ cwd: dir, configName: 'fleetwake', name: 'fleetwake' });
+    expect(new Conf(options).path).toBe(fleetStorePath(dir));
+    const opened: unknown[] = [];
+    openFleetStore(dir, (o) => {
+      opened.push(o);
+      return new Conf<Record<string, unknown>>(o);
+    });
+    expect(opened).toEqual([options]);
+  });
+
+  it('refuses a backend that opens another file', () => {
+    expect(() => openFleetStore(dir, () => ({ store: {}, path: path.join(dir, 'config.json') }))).toThrow(/instead of/);
+  });
+});
+
+describe('data folder', () => {
+  it('matches Electron\'s userData folder for Fleetwake on each platform', () => {
+    expect(defaultDataDir('linux', {}, '/home/u')).toBe('/home/u/.config/Fleetwake');
+    expect(defaultDataDir('linux', { XDG_CONFIG_HOME: '/xdg' }, '/home/u')).toBe('/xdg/Fleetwake');
+    expect(defaultDataDir('darwin', {}, '/Users/u')).toBe('/Users/u/Library/Application Support/Fleetwake');
+    expect(defaultDataDir('win32', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Roaming\\Fleetwake');
+  });
+
+  it('prefers the flag, then FLEETWAKE_HOME, then the default', () => {
+    expect(resolveDataDir('/flag', { FLEETWAKE_HOME: '/env' })).toBe('/flag');
+    expect(resolveDataDir(undefined, { FLEETWAKE_HOME: '/env' })).toBe('/env');
+    expect(resolveDataDir('', { FLEETWAKE_HOME: '' })).toBe(defaultDataDir(process.platform, {}));
+  });
+});
