@@ -1,0 +1,398 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type {
+  AppInfo,
+  FleetApi,
+  FleetEventName,
+  FleetEvents,
+  HostInput,
+  HostStatus,
+  HostView,
+  ImportPreview,
+  ImportResult,
+  Prompt,
+} from '../preload/api.js';
+import { FleetError, toApiError } from './core/errors.js';
+import { previewImport } from './hosts/import.js';
+import type { HostRecord } from './hosts/types.js';
+import { validateHostInput } from './hosts/validation.js';
+import type { SecretStore } from './secrets/types.js';
+import type { Credentials, PromptAnswer, PromptRequest } from './ssh/auth.js';
+import { DEFAULT_CONNECTION_OPTIONS, type ConnectionOptions, type HostConnection } from './ssh/connection.js';
+import type { HostKeySources } from './ssh/host-keys.js';
+import { ConnectionPool } from './ssh/pool.js';
+import type { FleetData, FleetStore, TrustedKey } from './store/types.js';
+
+export interface FleetDeps {
+  store: FleetStore;
+  secrets: SecretStore;
+  appVersion: string;
+  /** Home folder for `~` expansion, ~/.ssh/config and ~/.ssh/known_hosts. */
+  homeDir: string;
+  /** Opens http(s) links; only the Electron front supplies one. */
+  openExternal?: (url: string) => Promise<void>;
+  /** ssh-agent socket; defaults to process.env.SSH_AUTH_SOCK. */
+  agentSocket?: string;
+  /** The desktop app and the harness keep every host connected; the CLI connects on demand. */
+  keepConnected?: boolean;
+  /** Overrides for deadlines, keepalive and backoff (tests and benchmarks use short ones). */
+  connection?: Partial<ConnectionOptions>;
+  knownHostsFiles?: string[];
+  /** How long an unanswered prompt waits before it is cancelled. */
+  promptTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Fleet extends FleetApi {
+  on<E extends FleetEventName>(event: E, listener: (payload: FleetEvents[E]) => void): () => void;
+  /** Connect to the named hosts (all when empty) in parallel, once, and report each one's state. */
+  checkHosts(names?: string[]): Promise<HostStatus[]>;
+  /** The shared SSH connection of a host, for everything that talks to it. */
+  connection(name: string): HostConnection;
+  getHost(name: string): HostRecord;
+  close(): Promise<void>;
+}
+
+const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
+const DEFAULT_PROMPT_TIMEOUT_MS = 5 * 60_000;
+
+interface PendingPrompt {
+  prompt: Prompt;
+  resolve: (a: PromptAnswer | null) => void;
+  timer: NodeJS.Timeout;
+}
+
+export function createFleet(deps: FleetDeps): Fleet {
+  return new FleetCore(deps);
+}
+
+class FleetCore implements Fleet {
+  private readonly events = new EventEmitter();
+  private readonly pool: ConnectionPool;
+  private readonly prompts = new Map<string, PendingPrompt>();
+  private readonly keepConnected: boolean;
+  private readonly env: NodeJS.ProcessEnv;
+  private closed = false;
+
+  constructor(private readonly deps: FleetDeps) {
+    this.events.setMaxListeners(0);
+    this.keepConnected = deps.keepConnected ?? false;
+    this.env = deps.env ?? process.env;
+    const hostKeys: HostKeySources = {
+      trusted: () => this.deps.store.read().trustedKeys,
+      knownHostsFiles: deps.knownHostsFiles ?? [join(deps.homeDir, '.ssh', 'known_hosts')],
+    };
+    this.pool = new ConnectionPool({
+      resolve: (name) => this.data().hosts.find((h) => h.name === name),
+      hostKeys,
+      credentials: this.credentials(),
+      homeDir: deps.homeDir,
+      agentSocket: deps.agentSocket ?? this.env.SSH_AUTH_SOCK ?? undefined,
+      options: { ...DEFAULT_CONNECTION_OPTIONS, keepConnected: this.keepConnected, ...deps.connection },
+    });
+    this.pool.on('status', (s: HostStatus) => this.emit('host-status', s));
+    if (this.keepConnected) for (const h of this.data().hosts) this.pool.get(h.name).start();
+  }
+
+  on<E extends FleetEventName>(event: E, listener: (payload: FleetEvents[E]) => void): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  private emit<E extends FleetEventName>(event: E, payload: FleetEvents[E]): void {
+    this.events.emit(event, payload);
+  }
+
+  private data(): FleetData {
+    return this.deps.store.read();
+  }
+
+  getHost(name: string): HostRecord {
+    const host = this.data().hosts.find((h) => h.name === name);
+    if (!host) {
+      const names = this.data().hosts.map((h) => h.name);
+      throw new FleetError(
+        'not-found',
+        `No host named "${name}". ${names.length ? `Known hosts: ${names.join(', ')}.` : 'Add one first.'}`,
+        'name',
+      );
+    }
+    return host;
+  }
+
+  connection(name: string): HostConnection {
+    this.getHost(name);
+    return this.pool.get(name);
+  }
+
+  private view(h: HostRecord): HostView {
+    return {
+      ...h,
+      hasStoredPassword: this.deps.secrets.hasPersisted(h.name, 'password'),
+      hasStoredPassphrase: this.deps.secrets.hasPersisted(h.name, 'passphrase'),
+    };
+  }
+
+  private publishHosts(): void {
+    this.emit('hosts-changed', this.data().hosts.map((h) => this.view(h)));
+  }
+
+  async getAppInfo(): Promise<AppInfo> {
+    return {
+      version: this.deps.appVersion,
+      secretStorage: this.deps.secrets.state(),
+      storeProblems: [...this.deps.store.problems],
+      dataDir: this.deps.store.path,
+    };
+  }
+
+  async listHosts(): Promise<HostView[]> {
+    return this.data().hosts.map((h) => this.view(h));
+  }
+
+  private validate(input: unknown, existing: HostRecord[], editing?: string): HostRecord {
+    const ctx = editing === undefined ? { existing, homeDir: this.deps.homeDir } : { existing, editing, homeDir: this.deps.homeDir };
+    return validateHostInput(input, ctx);
+  }
+
+  async addHost(input: HostInput): Promise<HostView> {
+    const data = this.data();
+    const host = this.validate(input, data.hosts);
+    this.deps.store.write({ ...data, hosts: [...data.hosts, host] });
+    this.publishHosts();
+    if (this.keepConnected) this.pool.get(host.name).start();
+    return this.view(host);
+  }
+
+  async updateHost(name: string, input: HostInput): Promise<HostView> {
+    const data = this.data();
+    const before = this.getHost(name);
+    const host = this.validate(input, data.hosts, name);
+    const renamed = host.name !== name;
+    const hosts = data.hosts.map((h) => {
+      if (h.name === name) return host;
+      // A rename carries the hosts that jump through it along.
+      if (renamed && h.jump === name) return { ...h, jump: host.name };
+      return h;
+    });
+    this.deps.store.write({ ...data, hosts });
+    if (renamed) this.deps.secrets.rename(name, host.name);
+
+    const reachChanged =
+      renamed ||
+      (['host', 'port', 'user', 'identityFile', 'passwordEnv', 'jump'] as const).some((k) => before[k] !== host[k]);
+    if (reachChanged) {
+      const affected = [name, ...this.pool.dependents(name, data.hosts)];
+      for (const n of affected) this.pool.remove(n);
+      this.publishHosts();
+      if (this.keepConnected) for (const n of affected) this.pool.get(n === name ? host.name : n).start();
+      else if (renamed) this.emit('host-status', this.pool.statusOf(host.name));
+    } else {
+      this.publishHosts();
+    }
+    return this.view(host);
+  }
+
+  async removeHost(name: string): Promise<void> {
+    const data = this.data();
+    this.getHost(name);
+    const users = data.hosts.filter((h) => h.jump === name).map((h) => h.name);
+    if (users.length) {
+      throw new FleetError(
+        'conflict',
+        `${name} is the jump host for ${users.join(', ')}. Change or clear their jump host first; nothing was removed.`,
+        'name',
+      );
+    }
+    this.deps.store.write({ ...data, hosts: data.hosts.filter((h) => h.name !== name) });
+    this.pool.remove(name);
+    this.deps.secrets.delete(name);
+    this.publishHosts();
+  }
+
+  async previewSshConfigImport(file?: string): Promise<ImportPreview> {
+    const path = file && file.trim() ? file.trim() : join(this.deps.homeDir, '.ssh', 'config');
+    return previewImport(path, { existing: this.data().hosts, homeDir: this.deps.homeDir });
+  }
+
+  async importHosts(inputs: HostInput[]): Promise<ImportResult> {
+    if (!Array.isArray(inputs)) throw new FleetError('invalid-input', 'Import expects a list of hosts.', 'hosts');
+    // Jump hosts first, so a host can jump through another one from the same import.
+    const pending = [...inputs];
+    const added: HostRecord[] = [];
+    const failed: ImportResult['failed'] = [];
+    let data = this.data();
+    let progress = true;
+    while (pending.length && progress) {
+      progress = false;
+      for (const input of [...pending]) {
+        const jump = typeof input?.jump === 'string' ? input.jump.trim() : '';
+        const waitsForJump = jump && !data.hosts.some((h) => h.name === jump) && pending.some((p) => p !== input && p?.name === jump);
+        if (waitsForJump) continue;
+        pending.splice(pending.indexOf(input), 1);
+        progress = true;
+        try {
+          const host = this.validate(input, data.hosts);
+          data = { ...data, hosts: [...data.hosts, host] };
+          added.push(host);
+        } catch (e) {
+          const err = toApiError(e);
+          failed.push({ name: String(input?.name ?? ''), error: { field: err.field ?? 'name', message: err.message } });
+        }
+      }
+    }
+    for (const input of pending) {
+      failed.push({ name: String(input?.name ?? ''), error: { field: 'jump', message: `Jump hosts loop through ${input.jump}.` } });
+    }
+    if (added.length) {
+      this.deps.store.write(data);
+      this.publishHosts();
+      if (this.keepConnected) for (const h of added) this.pool.get(h.name).start();
+    }
+    return { added: added.map((h) => this.view(h)), failed };
+  }
+
+  async getStatuses(): Promise<HostStatus[]> {
+    return this.data().hosts.map((h) => this.pool.statusOf(h.name));
+  }
+
+  async connectHost(name: string): Promise<HostStatus> {
+    this.getHost(name);
+    return this.pool.get(name).connectNow();
+  }
+
+  async disconnectHost(name: string): Promise<void> {
+    this.getHost(name);
+    this.pool.get(name).disconnect();
+  }
+
+  async checkHosts(names: string[] = []): Promise<HostStatus[]> {
+    const targets = names.length ? names.map((n) => this.getHost(n).name) : this.data().hosts.map((h) => h.name);
+    return Promise.all(targets.map((n) => this.pool.get(n).connectNow()));
+  }
+
+  async trustHostKey(name: string, fingerprint: string): Promise<HostStatus> {
+    const host = this.getHost(name);
+    const wanted = typeof fingerprint === 'string' ? fingerprint.trim() : '';
+    if (!FINGERPRINT_RE.test(wanted)) {
+      throw new FleetError(
+        'invalid-input',
+        `"${String(fingerprint)}" is not a SHA256 host key fingerprint. It looks like SHA256: followed by 43 characters, as printed by ssh-keygen -lf.`,
+        'fingerprint',
+      );
+    }
+    const conn = this.pool.get(name);
+    if (!conn.lastVerdict) await conn.connectNow();
+    const verdict = conn.lastVerdict;
+    if (!verdict) {
+      throw new FleetError('failed', `Could not get ${name}'s host key: ${conn.status.error ?? 'no answer'}. Nothing was trusted.`);
+    }
+    if (verdict.presented.fingerprint !== wanted) {
+      throw new FleetError(
+        'host-key-mismatch',
+        `${name} presents ${verdict.presented.fingerprint}, not ${wanted}. Nothing was trusted; check the fingerprint with the server's admin.`,
+        'fingerprint',
+      );
+    }
+    if (verdict.verdict !== 'trusted') {
+      const data = this.data();
+      const key: TrustedKey = {
+        host: host.host,
+        port: host.port,
+        keyType: verdict.presented.keyType,
+        fingerprint: verdict.presented.fingerprint,
+        key: verdict.presented.key,
+        addedAt: new Date().toISOString(),
+      };
+      const others = data.trustedKeys.filter(
+        (k) => !(k.host.toLowerCase() === host.host.toLowerCase() && k.port === host.port && k.keyType === key.keyType),
+      );
+      this.deps.store.write({ ...data, trustedKeys: [...others, key] });
+    }
+    return conn.connectNow();
+  }
+
+  private credentials(): Credentials {
+    return {
+      secret: (host, kind) => {
+        const stored = this.deps.secrets.get(host.name, kind);
+        if (stored !== undefined) return stored;
+        if (kind === 'password' && host.passwordEnv) return this.env[host.passwordEnv];
+        return undefined;
+      },
+      ask: (host, request) => this.ask(host.name, request),
+      remember: (host, kind, value, persist) => {
+        try {
+          this.deps.secrets.set(host.name, kind, value, persist && this.deps.secrets.canPersist());
+          if (persist) this.publishHosts();
+        } catch {
+          // The prompt only offers "remember" when it can be honoured; a keychain that vanished
+          // meanwhile leaves the secret for this session, which set() already kept.
+        }
+      },
+    };
+  }
+
+  private ask(host: string, request: PromptRequest): Promise<PromptAnswer | null> {
+    if (this.closed) return Promise.resolve(null);
+    const prompt: Prompt = { id: randomUUID(), host, ...request, canRemember: this.deps.secrets.canPersist() };
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.settlePrompt(prompt.id, null), this.deps.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS);
+      timer.unref?.();
+      this.prompts.set(prompt.id, { prompt, resolve, timer });
+      if (this.events.listenerCount('prompt') === 0) {
+        // Nobody can answer (a CLI without a terminal): fail now rather than wait out the timeout.
+        this.settlePrompt(prompt.id, null);
+        return;
+      }
+      this.emit('prompt', prompt);
+    });
+  }
+
+  private settlePrompt(id: string, answer: PromptAnswer | null): boolean {
+    const p = this.prompts.get(id);
+    if (!p) return false;
+    this.prompts.delete(id);
+    clearTimeout(p.timer);
+    p.resolve(answer);
+    this.emit('prompt-closed', { id });
+    return true;
+  }
+
+  async answerPrompt(id: string, answers: string[] | null, remember: boolean): Promise<void> {
+    const p = this.prompts.get(id);
+    if (!p) throw new FleetError('not-found', 'That question is no longer waiting for an answer (it timed out or was cancelled).', 'id');
+    if (answers !== null) {
+      if (!Array.isArray(answers) || answers.length !== p.prompt.prompts.length || answers.some((a) => typeof a !== 'string')) {
+        throw new FleetError('invalid-input', `Expected ${p.prompt.prompts.length} answer(s) as text.`, 'answers');
+      }
+    }
+    if (remember && !this.deps.secrets.canPersist()) {
+      throw new FleetError(
+        'secret-storage-unavailable',
+        `Secrets can't be stored safely here (storage: ${this.deps.secrets.state()}). Untick "remember"; it will be used for this session only.`,
+        'remember',
+      );
+    }
+    this.settlePrompt(id, answers === null ? null : { answers, remember: !!remember });
+  }
+
+  async forgetSecrets(name: string): Promise<void> {
+    this.getHost(name);
+    this.deps.secrets.delete(name);
+    this.publishHosts();
+  }
+
+  async openExternal(url: string): Promise<void> {
+    if (!this.deps.openExternal) throw new FleetError('failed', 'Opening links is only available in the desktop app.');
+    await this.deps.openExternal(url);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.prompts.keys()]) this.settlePrompt(id, null);
+    this.pool.closeAll();
+    this.events.removeAllListeners();
+  }
+}

@@ -1,0 +1,210 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { utils } from 'ssh2';
+import type { AnyAuthMethod, AuthHandlerMiddleware, KeyboardInteractiveCallback, Prompt as Ssh2Prompt } from 'ssh2';
+import type { PromptKind } from '../../preload/api.js';
+import type { HostRecord } from '../hosts/types.js';
+import type { SecretKind } from '../secrets/types.js';
+
+export interface PromptRequest {
+  kind: PromptKind;
+  title: string;
+  instructions: string;
+  prompts: { text: string; echo: boolean }[];
+}
+
+export interface PromptAnswer {
+  answers: string[];
+  remember: boolean;
+}
+
+/** Where authentication gets what it needs: stored secrets, environment variables, and the user. */
+export interface Credentials {
+  /** A stored or session secret, or the password from the host's passwordEnv variable. */
+  secret(host: HostRecord, kind: SecretKind): string | undefined;
+  /** Ask the user; resolves null when nobody can answer (no UI, no terminal) or they cancel. */
+  ask(host: HostRecord, request: PromptRequest): Promise<PromptAnswer | null>;
+  /** Called once authentication succeeded with a secret the user typed. */
+  remember(host: HostRecord, kind: SecretKind, value: string, persist: boolean): void;
+}
+
+export interface AuthSession {
+  handler: AuthHandlerMiddleware;
+  /** What was tried, for the auth-failed message. */
+  notes: string[];
+  /** Secrets typed during this attempt, to keep once the server accepted them. */
+  typed: { kind: SecretKind; value: string; persist: boolean }[];
+}
+
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+const MAX_PASSPHRASE_TRIES = 3;
+
+type Step =
+  | { method: 'agent'; socket: string }
+  | { method: 'publickey'; file: string; explicit: boolean }
+  | { method: 'password' }
+  | { method: 'keyboard-interactive' };
+
+function plan(host: HostRecord, homeDir: string, agentSocket: string | undefined): Step[] {
+  const steps: Step[] = [];
+  if (agentSocket) steps.push({ method: 'agent', socket: agentSocket });
+  if (host.identityFile) {
+    steps.push({ method: 'publickey', file: host.identityFile, explicit: true });
+  } else {
+    for (const name of DEFAULT_IDENTITIES) {
+      const file = join(homeDir, '.ssh', name);
+      if (existsSync(file)) steps.push({ method: 'publickey', file, explicit: false });
+    }
+  }
+  steps.push({ method: 'password' }, { method: 'keyboard-interactive' });
+  return steps;
+}
+
+const isEncryptedKeyError = (e: Error) => /no passphrase given/i.test(e.message);
+const isBadPassphraseError = (e: Error) => /bad passphrase|integrity check failed|decrypt/i.test(e.message);
+
+/**
+ * Builds ssh2's auth handler: agent, then the identity file (asking for its passphrase), then
+ * password, then keyboard-interactive. Each step is skipped when the server does not offer it.
+ * `pause`/`resume` bracket every question so connect deadlines wait for the user.
+ */
+export function createAuthSession(opts: {
+  host: HostRecord;
+  homeDir: string;
+  agentSocket: string | undefined;
+  credentials: Credentials;
+  pause: () => void;
+  resume: () => void;
+  isCancelled: () => boolean;
+}): AuthSession {
+  const { host, credentials } = opts;
+  const steps = plan(host, opts.homeDir, opts.agentSocket);
+  const notes: string[] = [];
+  const typed: AuthSession['typed'] = [];
+  let index = 0;
+
+  const ask = async (request: PromptRequest): Promise<PromptAnswer | null> => {
+    opts.pause();
+    try {
+      return await credentials.ask(host, request);
+    } finally {
+      opts.resume();
+    }
+  };
+
+  const publicKeyAuth = async (file: string, explicit: boolean): Promise<AnyAuthMethod | null> => {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(file);
+    } catch (err) {
+      notes.push(`identity file ${file} could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return null;
+    }
+    let parsed = utils.parseKey(raw);
+    if (!(parsed instanceof Error)) return { type: 'publickey', username: host.user, key: raw };
+    if (!isEncryptedKeyError(parsed)) {
+      notes.push(`identity file ${file} is not a private key ssh2 can read (${parsed.message})`);
+      return null;
+    }
+    const stored = credentials.secret(host, 'passphrase');
+    if (stored !== undefined && !((parsed = utils.parseKey(raw, stored)) instanceof Error)) {
+      return { type: 'publickey', username: host.user, key: raw, passphrase: stored };
+    }
+    // Default keys are only worth a question when the user named no key at all, as ssh does.
+    for (let attempt = 1; attempt <= MAX_PASSPHRASE_TRIES; attempt++) {
+      const answer = await ask({
+        kind: 'passphrase',
+        title: `Passphrase for ${host.name}`,
+        instructions:
+          attempt === 1
+            ? `Enter the passphrase for the key ${file}.`
+            : `That passphrase did not unlock ${file}. Try again (${attempt} of ${MAX_PASSPHRASE_TRIES}).`,
+        prompts: [{ text: 'Passphrase', echo: false }],
+      });
+      if (!answer || opts.isCancelled()) {
+        notes.push(`passphrase for ${file} was not given`);
+        return null;
+      }
+      const passphrase = answer.answers[0] ?? '';
+      parsed = utils.parseKey(raw, passphrase);
+      if (!(parsed instanceof Error)) {
+        typed.push({ kind: 'passphrase', value: passphrase, persist: answer.remember });
+        return { type: 'publickey', username: host.user, key: raw, passphrase };
+      }
+      if (!isBadPassphraseError(parsed)) break;
+    }
+    notes.push(`wrong passphrase for ${file}`);
+    void explicit;
+    return null;
+  };
+
+  const passwordFor = async (purpose: string): Promise<string | null> => {
+    const known = credentials.secret(host, 'password');
+    if (known !== undefined) return known;
+    const answer = await ask({
+      kind: 'password',
+      title: `Password for ${host.user}@${host.name}`,
+      instructions: purpose,
+      prompts: [{ text: 'Password', echo: false }],
+    });
+    if (!answer || opts.isCancelled()) return null;
+    const value = answer.answers[0] ?? '';
+    typed.push({ kind: 'password', value, persist: answer.remember });
+    return value;
+  };
+
+  const keyboardInteractive = (): AnyAuthMethod => ({
+    type: 'keyboard-interactive',
+    username: host.user,
+    prompt: (name: string, instructions: string, _lang: string, prompts: Ssh2Prompt[], finish: KeyboardInteractiveCallback) => {
+      void (async () => {
+        if (prompts.length === 0) return finish([]);
+        // PAM's single "Password:" question is answered with the known password, without asking.
+        const known = credentials.secret(host, 'password');
+        if (known !== undefined && prompts.length === 1 && /password/i.test(prompts[0]!.prompt) && !prompts[0]!.echo) {
+          return finish([known]);
+        }
+        const answer = await ask({
+          kind: 'keyboard-interactive',
+          title: name || `${host.name} asks`,
+          instructions: instructions || `The server ${host.host} asks:`,
+          prompts: prompts.map((p) => ({ text: p.prompt.replace(/:\s*$/, ''), echo: !!p.echo })),
+        });
+        if (!answer) {
+          notes.push('keyboard-interactive was cancelled');
+          return finish([]);
+        }
+        if (prompts.length === 1 && /password/i.test(prompts[0]!.prompt)) {
+          typed.push({ kind: 'password', value: answer.answers[0] ?? '', persist: answer.remember });
+        }
+        finish(answer.answers);
+      })();
+    },
+  });
+
+  const handler: AuthHandlerMiddleware = (methodsLeft, _partial, next) => {
+    void (async () => {
+      while (index < steps.length && !opts.isCancelled()) {
+        const step = steps[index++]!;
+        const offered = (m: string) => !methodsLeft || methodsLeft.includes(m as never);
+        if (step.method === 'agent') {
+          if (offered('publickey')) return next({ type: 'agent', username: host.user, agent: step.socket });
+        } else if (step.method === 'publickey') {
+          if (!offered('publickey')) continue;
+          const auth = await publicKeyAuth(step.file, step.explicit);
+          if (auth) return next(auth);
+        } else if (step.method === 'password') {
+          if (!offered('password')) continue;
+          const password = await passwordFor(`Enter the password for ${host.user} on ${host.host}.`);
+          if (password !== null) return next({ type: 'password', username: host.user, password });
+          notes.push('no password was given');
+        } else if (step.method === 'keyboard-interactive') {
+          if (offered('keyboard-interactive')) return next(keyboardInteractive());
+        }
+      }
+      (next as unknown as (a: false) => void)(false);
+    })().catch(() => (next as unknown as (a: false) => void)(false));
+  };
+
+  return { handler, notes, typed };
+}
