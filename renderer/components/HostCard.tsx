@@ -1,0 +1,162 @@
+import { memo, useState, type ReactNode } from 'react';
+import type { HostState } from '../../preload/api.js';
+import { getBridge } from '../bridge/index.js';
+import { connectHost, disconnectHost } from '../lib/actions.js';
+import { STATE_INFO, errorMessage } from '../lib/states.js';
+import { openDialog, selectHost, selectStatus, useFleet } from '../state/store.js';
+import { KeyIcon } from './Icons.js';
+
+export function StatePill({ name, state }: { name: string; state: HostState }) {
+  const info = STATE_INFO[state];
+  return (
+    <span className={`pill pill-${info.tone} pill-state-${state}`} data-testid={`host-state-${name}`} data-state={state}>
+      <span className="pill-dot" aria-hidden="true" />
+      {info.label}
+    </span>
+  );
+}
+
+/** One host. Subscribes to its own host and status only, so other hosts' updates never re-render it. */
+export const HostCard = memo(function HostCard({ name }: { name: string }) {
+  const host = useFleet(selectHost(name));
+  const status = useFleet(selectStatus(name));
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+
+  if (!host) return null;
+  const state: HostState = status?.state ?? 'offline';
+  const info = STATE_INFO[state];
+
+  const run = (fn: () => Promise<void>) => async () => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setActionError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const target = `${host.user}@${host.host}${host.port !== 22 ? `:${host.port}` : ''}`;
+  const fullTarget = `${host.user}@${host.host}:${host.port}`;
+  const message = status?.error;
+  const lastError = !message && status?.lastError ? status.lastError : undefined;
+  const hasSecrets = host.hasStoredPassword || host.hasStoredPassphrase;
+
+  let primary: ReactNode = null;
+  switch (state) {
+    case 'offline':
+      primary = (
+        <button className="btn btn-primary btn-sm" disabled={busy} onClick={run(() => connectHost(name))}>
+          Connect
+        </button>
+      );
+      break;
+    case 'auth-failed':
+    case 'error':
+      primary = (
+        <button className="btn btn-primary btn-sm" disabled={busy} onClick={run(() => connectHost(name))}>
+          Retry
+        </button>
+      );
+      break;
+    case 'host-key-unknown':
+    case 'host-key-changed':
+      primary = (
+        <button
+          className={`btn btn-sm ${state === 'host-key-changed' ? 'btn-danger' : 'btn-primary'}`}
+          onClick={() => openDialog({ kind: 'host-key', name })}
+        >
+          <KeyIcon size={14} />
+          Review key
+        </button>
+      );
+      break;
+    case 'online':
+    case 'connecting':
+      primary = (
+        <button className="btn btn-secondary btn-sm" disabled={busy} onClick={run(() => disconnectHost(name))}>
+          Disconnect
+        </button>
+      );
+      break;
+  }
+
+  return (
+    <article
+      className={`card host-card tone-${info.tone}`}
+      data-testid={`host-card-${name}`}
+      data-state={state}
+    >
+      <div className="host-card-top">
+        <h3 className="host-name" title={name}>
+          {name}
+        </h3>
+        <StatePill name={name} state={state} />
+      </div>
+      <div className="host-target mono" title={fullTarget} data-testid={`host-target-${name}`}>
+        {target}
+      </div>
+
+      <div className="host-meta">
+        {host.jump ? (
+          <span className="chip" data-testid={`host-jump-${name}`}>
+            via {host.jump}
+          </span>
+        ) : null}
+        {host.identityFile ? (
+          <span className="chip chip-quiet mono" title={`Identity file ${host.identityFile}`}>
+            <KeyIcon size={12} />
+            {shortPath(host.identityFile)}
+          </span>
+        ) : null}
+        {host.mac ? <span className="chip chip-quiet" title={`Wake-on-LAN MAC ${host.mac}`}>Wake-on-LAN</span> : null}
+      </div>
+
+      <div className="host-message" data-testid={`host-message-${name}`}>
+        {message ? (
+          <p className={`msg msg-${info.tone}`}>{message}</p>
+        ) : lastError ? (
+          <p className="msg msg-muted">
+            <span className="msg-label">Last error</span> {lastError}
+          </p>
+        ) : (
+          <p className="msg msg-muted">{info.hint}</p>
+        )}
+        {actionError ? (
+          <p className="msg msg-danger" role="alert">
+            {actionError}
+          </p>
+        ) : null}
+      </div>
+
+      <div className="host-actions">
+        {primary}
+        {state === 'auth-failed' && hasSecrets ? (
+          <button
+            className="btn btn-ghost btn-sm"
+            disabled={busy}
+            onClick={run(() => getBridge().forgetSecrets(name))}
+            title="Forget the password / passphrase saved in the system keychain"
+          >
+            Forget saved secret
+          </button>
+        ) : null}
+        <span className="spacer" />
+        <button className="btn btn-ghost btn-sm" onClick={() => openDialog({ kind: 'edit', name })}>
+          Edit
+        </button>
+        <button className="btn btn-ghost btn-sm btn-ghost-danger" onClick={() => openDialog({ kind: 'remove', name })}>
+          Remove
+        </button>
+      </div>
+    </article>
+  );
+});
+
+function shortPath(p: string): string {
+  const parts = p.split('/');
+  return parts.length > 2 ? (parts[parts.length - 1] ?? p) : p;
+}

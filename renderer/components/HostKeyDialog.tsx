@@ -1,0 +1,158 @@
+import { useEffect, useState } from 'react';
+import { getBridge } from '../bridge/index.js';
+import { errorMessage, hostKeyFileType, prettyKeyType } from '../lib/states.js';
+import { applyStatus, closeDialog, selectStatus, useFleet } from '../state/store.js';
+import { Modal } from './Modal.js';
+import { WarnIcon } from './Icons.js';
+
+/** Accept the full fingerprint (with or without `SHA256:`) or at least its last 8 characters. */
+export function confirmsFingerprint(typed: string, fingerprint: string): boolean {
+  const t = typed.trim().replace(/^SHA256:/i, '');
+  const fp = fingerprint.replace(/^SHA256:/i, '');
+  if (t.length < 8) return false;
+  return fp === t || fp.endsWith(t);
+}
+
+function Fingerprint({ value, testId, tone }: { value: string; testId: string; tone?: 'old' | 'new' }) {
+  return (
+    <code className={`fingerprint ${tone ? `fingerprint-${tone}` : ''}`} data-testid={testId}>
+      {value}
+    </code>
+  );
+}
+
+export function HostKeyDialog({ name }: { name: string }) {
+  const status = useFleet(selectStatus(name));
+  const [typed, setTyped] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const state = status?.state;
+  const isKeyState = state === 'host-key-unknown' || state === 'host-key-changed';
+  useEffect(() => {
+    // Resolved elsewhere (trusted, host removed, connection moved on): nothing left to decide.
+    if (!isKeyState && !busy) closeDialog();
+  }, [isKeyState, busy]);
+  if (!status || !isKeyState) return null;
+
+  const fingerprint = status.fingerprint ?? '';
+  const keyType = status.keyType;
+  const fileType = hostKeyFileType(keyType);
+  const verifyCmd = `ssh-keygen -lf /etc/ssh/ssh_host_${fileType}_key.pub`;
+
+  const trust = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const st = await getBridge().trustHostKey(name, fingerprint);
+      if (st) applyStatus(st);
+      closeDialog();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const howToVerify = (
+    <div className="verify">
+      <div className="verify-title">How to check it</div>
+      <p>
+        On the server itself (its console, or a session you already trust), run this and compare the{' '}
+        <span className="mono">SHA256:</span> part:
+      </p>
+      <pre className="cmd" data-testid="host-key-verify-command">
+        {verifyCmd}
+      </pre>
+    </div>
+  );
+
+  if (state === 'host-key-unknown') {
+    return (
+      <Modal title={`First connection to ${name}`} eyebrow="Confirm host key" onClose={closeDialog} testId="host-key-dialog">
+        <p className="lead">
+          Fleetwake has not connected to this server before. Make sure the key below really belongs to it before you
+          trust it; from then on, Fleetwake will refuse any other key.
+        </p>
+        <dl className="kv">
+          <dt>Key type</dt>
+          <dd data-testid="host-key-type">{prettyKeyType(keyType)}</dd>
+          <dt>Fingerprint</dt>
+          <dd>
+            <Fingerprint value={fingerprint} testId="host-key-fingerprint" />
+          </dd>
+        </dl>
+        {howToVerify}
+        {error ? (
+          <div className="form-error" role="alert" data-testid="host-key-error">
+            {error}
+          </div>
+        ) : null}
+        <div className="modal-actions">
+          <button type="button" className="btn btn-secondary" onClick={closeDialog}>
+            Cancel
+          </button>
+          <button type="button" className="btn btn-primary" disabled={busy || !fingerprint} onClick={trust}>
+            {busy ? 'Connecting…' : 'Trust and connect'}
+          </button>
+        </div>
+      </Modal>
+    );
+  }
+
+  const ok = fingerprint !== '' && confirmsFingerprint(typed, fingerprint);
+  return (
+    <Modal title="HOST KEY CHANGED" eyebrow="Security warning" onClose={closeDialog} testId="host-key-dialog" tone="danger">
+      <div className="danger-box" role="alert">
+        <WarnIcon size={20} />
+        <p>
+          <strong>The host key for {name} has changed.</strong> This can mean someone is intercepting the connection
+          (a man-in-the-middle attack). It can also happen after the server was reinstalled or its SSH keys were
+          regenerated. Do not continue unless you know why it changed.
+        </p>
+      </div>
+      <dl className="kv">
+        <dt>Key type</dt>
+        <dd data-testid="host-key-type">{prettyKeyType(keyType)}</dd>
+        <dt>Trusted before</dt>
+        <dd>
+          <Fingerprint value={status.expectedFingerprint ?? 'unknown'} testId="host-key-old-fingerprint" tone="old" />
+        </dd>
+        <dt>Presented now</dt>
+        <dd>
+          <Fingerprint value={fingerprint} testId="host-key-fingerprint" tone="new" />
+        </dd>
+      </dl>
+      {howToVerify}
+      <div className="field">
+        <label htmlFor="host-key-confirm">Type the new fingerprint, or at least its last 8 characters, to accept it</label>
+        <input
+          id="host-key-confirm"
+          className="mono"
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+          placeholder={fingerprint ? `…${fingerprint.slice(-8)}` : ''}
+          autoComplete="off"
+          spellCheck={false}
+          aria-invalid={typed.trim().length >= 8 && !ok ? true : undefined}
+        />
+        {typed.trim().length >= 8 && !ok ? (
+          <div className="field-error">That does not match the fingerprint the server presented.</div>
+        ) : null}
+      </div>
+      {error ? (
+        <div className="form-error" role="alert" data-testid="host-key-error">
+          {error}
+        </div>
+      ) : null}
+      <div className="modal-actions">
+        <button type="button" className="btn btn-secondary" onClick={closeDialog}>
+          Cancel
+        </button>
+        <button type="button" className="btn btn-danger" disabled={busy || !ok} onClick={trust}>
+          {busy ? 'Connecting…' : 'Trust new key and connect'}
+        </button>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,77 @@
+/** Tiny inline SVG icons (no icon font, no remote assets: CSP allows none). */
+interface P {
+  size?: number;
+}
+const base = (size: number) => ({
+  width: size,
+  height: size,
+  viewBox: '0 0 24 24',
+  fill: 'none',
+  stroke: 'currentColor',
+  strokeWidth: 1.8,
+  strokeLinecap: 'round' as const,
+  strokeLinejoin: 'round' as const,
+  'aria-hidden': true,
+});
+
+export const LogoMark = ({ size = 28 }: P) => (
+  <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden="true">
+    <rect className="logo-bg" x="1" y="1" width="30" height="30" rx="8" />
+    <path d="M7 20.5c3-4 6-4 9 0s6 4 9 0" stroke="#fff" strokeWidth="2.4" fill="none" strokeLinecap="round" />
+    <path d="M7 13.5c3-4 6-4 9 0s6 4 9 0" stroke="#fff" strokeOpacity=".55" strokeWidth="2.4" fill="none" strokeLinecap="round" />
+  </svg>
+);
+
+export const PlusIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M12 5v14M5 12h14" />
+  </svg>
+);
+
+export const ImportIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M12 4v11M7.5 10.5 12 15l4.5-4.5M5 19h14" />
+  </svg>
+);
+
+export const ServerIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <rect x="3.5" y="4" width="17" height="7" rx="2" />
+    <rect x="3.5" y="13" width="17" height="7" rx="2" />
+    <path d="M7.5 7.5h.01M7.5 16.5h.01" />
+  </svg>
+);
+
+export const KeyIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <circle cx="8" cy="15" r="4" />
+    <path d="m11 12 8-8M16 7l2 2M14 9l2 2" />
+  </svg>
+);
+
+export const WarnIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M12 3.5 2.5 20h19L12 3.5Z" />
+    <path d="M12 10v4.5M12 17.5h.01" />
+  </svg>
+);
+
+export const InfoIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <circle cx="12" cy="12" r="9" />
+    <path d="M12 11v5.5M12 7.5h.01" />
+  </svg>
+);
+
+export const LinkIcon = ({ size = 14 }: P) => (
+  <svg {...base(size)}>
+    <path d="M5 12h10M11 7l5 5-5 5" />
+  </svg>
+);
+
+export const PlugOffIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M9 3v4M15 3v4M6 7h12v3a6 6 0 0 1-12 0V7ZM12 16v5" />
+    <path d="M3 3l18 18" />
+  </svg>
+);

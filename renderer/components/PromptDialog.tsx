@@ -1,0 +1,91 @@
+import { useState, type FormEvent } from 'react';
+import type { Prompt } from '../../preload/api.js';
+import { getBridge } from '../bridge/index.js';
+import { errorMessage } from '../lib/states.js';
+import { removePrompt, useFleet } from '../state/store.js';
+import { Modal } from './Modal.js';
+
+const KIND_EYEBROW: Record<Prompt['kind'], string> = {
+  passphrase: 'Key passphrase',
+  password: 'Password',
+  'keyboard-interactive': 'Server question',
+};
+
+/** Shows the oldest pending prompt; the next one appears when it closes. */
+export function PromptHost() {
+  const prompt = useFleet((s) => s.prompts[0]);
+  return prompt ? <PromptDialog key={prompt.id} prompt={prompt} /> : null;
+}
+
+function PromptDialog({ prompt }: { prompt: Prompt }) {
+  const [answers, setAnswers] = useState<string[]>(() => prompt.prompts.map(() => ''));
+  const [remember, setRemember] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const answer = async (values: string[] | null, keep: boolean) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await getBridge().answerPrompt(prompt.id, values, keep);
+      removePrompt(prompt.id);
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void answer(answers, prompt.canRemember && remember);
+  };
+  const cancel = () => void answer(null, false);
+
+  return (
+    <Modal title={prompt.title} eyebrow={`${KIND_EYEBROW[prompt.kind]} · ${prompt.host}`} onClose={cancel} testId="prompt-dialog" size="sm">
+      <form className="form" onSubmit={submit}>
+        {prompt.instructions ? <p className="lead prompt-instructions">{prompt.instructions}</p> : null}
+        {prompt.prompts.map((p, i) => {
+          const id = `prompt-${prompt.id}-${i}`;
+          return (
+            <div className="field" key={i}>
+              <label htmlFor={id}>{p.text.trim() || `Answer ${i + 1}`}</label>
+              <input
+                id={id}
+                type={p.echo ? 'text' : 'password'}
+                className={p.echo ? undefined : 'mono'}
+                value={answers[i] ?? ''}
+                onChange={(e) => {
+                  const v = e.target.value;
+                  setAnswers((a) => a.map((x, j) => (j === i ? v : x)));
+                }}
+                autoComplete="off"
+                spellCheck={false}
+                data-testid={`prompt-input-${i}`}
+              />
+            </div>
+          );
+        })}
+        {prompt.canRemember ? (
+          <label className="check">
+            <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+            <span>Remember in the system keychain</span>
+          </label>
+        ) : null}
+        {error ? (
+          <div className="form-error" role="alert">
+            {error}
+          </div>
+        ) : null}
+        <div className="modal-actions">
+          <button type="button" className="btn btn-secondary" onClick={cancel} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? 'Sending…' : 'Continue'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,218 @@
+import { create } from 'zustand';
+import type {
+  AppInfo,
+  FleetBridge,
+  HostState,
+  HostStatus,
+  HostView,
+  Prompt,
+} from '../../preload/api.js';
+import type { ConnectionState } from '../bridge/index.js';
+import { isObservableBridge } from '../bridge/index.js';
+
+export type DialogState =
+  | { kind: 'add' }
+  | { kind: 'edit'; name: string }
+  | { kind: 'import' }
+  | { kind: 'remove'; name: string }
+  | { kind: 'host-key'; name: string }
+  | null;
+
+export interface FleetState {
+  loaded: boolean;
+  loadError: string | null;
+  connection: ConnectionState;
+  appInfo: AppInfo | null;
+  /** In the order the core lists them. */
+  hosts: HostView[];
+  /** Same hosts, for per-card selectors. Unchanged hosts keep their object identity. */
+  hostsByName: Record<string, HostView>;
+  /** Host names in order; a new array only when the list of names changes. */
+  hostNames: string[];
+  statuses: Record<string, HostStatus>;
+  prompts: Prompt[];
+  dialog: DialogState;
+  /** Hosts the user just added or asked to connect: a host-key status for them opens the dialog. */
+  watching: Record<string, number>;
+  dismissedStoreProblems: boolean;
+}
+
+const initial: FleetState = {
+  loaded: false,
+  loadError: null,
+  connection: 'connecting',
+  appInfo: null,
+  hosts: [],
+  hostsByName: {},
+  hostNames: [],
+  statuses: {},
+  prompts: [],
+  dialog: null,
+  watching: {},
+  dismissedStoreProblems: false,
+};
+
+export const useFleet = create<FleetState>()(() => ({ ...initial }));
+
+/** How long after "add" / "connect" a host-key status still opens the dialog by itself. */
+const WATCH_MS = 2 * 60_000;
+
+const sameHost = (a: HostView, b: HostView) =>
+  (Object.keys(a) as (keyof HostView)[]).every((k) => a[k] === b[k]) &&
+  Object.keys(a).length === Object.keys(b).length;
+
+export function applyHosts(list: HostView[]): void {
+  useFleet.setState((s) => {
+    const hostsByName: Record<string, HostView> = {};
+    for (const h of list) {
+      const prev = s.hostsByName[h.name];
+      hostsByName[h.name] = prev && sameHost(prev, h) ? prev : h;
+    }
+    const names = list.map((h) => h.name);
+    const hostNames =
+      names.length === s.hostNames.length && names.every((n, i) => n === s.hostNames[i]) ? s.hostNames : names;
+    // Statuses are kept even for names not (yet) listed: a status may arrive before its hosts-changed.
+    let dialog = s.dialog;
+    if (dialog && 'name' in dialog && !(dialog.name in hostsByName)) dialog = null;
+    return { hosts: list.map((h) => hostsByName[h.name]!), hostsByName, hostNames, dialog };
+  });
+}
+
+const isHostKeyState = (st: HostState) => st === 'host-key-unknown' || st === 'host-key-changed';
+
+const sameStatus = (a: HostStatus, b: HostStatus) =>
+  a.state === b.state &&
+  a.since === b.since &&
+  a.error === b.error &&
+  a.lastError === b.lastError &&
+  a.fingerprint === b.fingerprint &&
+  a.keyType === b.keyType &&
+  a.expectedFingerprint === b.expectedFingerprint;
+
+export function applyStatus(status: HostStatus): void {
+  useFleet.setState((s) => {
+    const prev = s.statuses[status.name];
+    if (prev && (prev.since > status.since || sameStatus(prev, status))) return s;
+    const patch: Partial<FleetState> = { statuses: { ...s.statuses, [status.name]: status } };
+    const watchedAt = s.watching[status.name];
+    if (watchedAt !== undefined) {
+      if (isHostKeyState(status.state)) {
+        if (Date.now() - watchedAt < WATCH_MS && s.dialog === null) {
+          patch.dialog = { kind: 'host-key', name: status.name };
+        }
+        patch.watching = without(s.watching, status.name);
+      } else if (status.state !== 'connecting') {
+        patch.watching = without(s.watching, status.name);
+      }
+    }
+    return patch;
+  });
+}
+
+function without<T>(rec: Record<string, T>, key: string): Record<string, T> {
+  const { [key]: _gone, ...rest } = rec;
+  return rest;
+}
+
+export function watchHost(name: string): void {
+  useFleet.setState((s) => ({ watching: { ...s.watching, [name]: Date.now() } }));
+}
+
+export function openDialog(dialog: DialogState): void {
+  useFleet.setState({ dialog });
+}
+export function closeDialog(): void {
+  useFleet.setState({ dialog: null });
+}
+
+export function pushPrompt(p: Prompt): void {
+  useFleet.setState((s) => ({ prompts: [...s.prompts.filter((q) => q.id !== p.id), p] }));
+}
+export function removePrompt(id: string): void {
+  useFleet.setState((s) => (s.prompts.some((p) => p.id === id) ? { prompts: s.prompts.filter((p) => p.id !== id) } : s));
+}
+
+export function dismissStoreProblems(): void {
+  useFleet.setState({ dismissedStoreProblems: true });
+}
+
+/** Subscribe to the core's events, then load the initial state. Returns an unsubscribe function. */
+export function startFleetSync(bridge: FleetBridge): () => void {
+  const offs = [
+    bridge.on('hosts-changed', applyHosts),
+    bridge.on('host-status', applyStatus),
+    bridge.on('prompt', pushPrompt),
+    bridge.on('prompt-closed', ({ id }) => removePrompt(id)),
+  ];
+  if (isObservableBridge(bridge)) {
+    useFleet.setState({ connection: bridge.connectionState() });
+    offs.push(bridge.onConnectionChange((connection) => useFleet.setState({ connection })));
+  } else {
+    useFleet.setState({ connection: 'open' });
+  }
+  void (async () => {
+    try {
+      const [appInfo, hosts, statuses] = await Promise.all([
+        bridge.getAppInfo(),
+        bridge.listHosts(),
+        bridge.getStatuses(),
+      ]);
+      useFleet.setState({ appInfo });
+      applyHosts(hosts);
+      for (const st of statuses) applyStatus(st);
+      useFleet.setState({ loaded: true, loadError: null });
+    } catch (err) {
+      useFleet.setState({ loaded: true, loadError: err instanceof Error ? err.message : String(err) });
+    }
+  })();
+  return () => offs.forEach((off) => off());
+}
+
+// ---- selectors ---------------------------------------------------------------------------------
+
+export const selectHost = (name: string) => (s: FleetState) => s.hostsByName[name];
+export const selectStatus = (name: string) => (s: FleetState) => s.statuses[name];
+export const selectHostState = (name: string) => (s: FleetState): HostState => s.statuses[name]?.state ?? 'offline';
+
+export interface SummaryPart {
+  count: number;
+  text: string;
+  tone: 'ok' | 'idle' | 'busy' | 'warn';
+}
+
+/** Fleet counts as one string key, so the header re-renders only when a count changes. */
+export function selectSummaryKey(s: FleetState): string {
+  let online = 0;
+  let offline = 0;
+  let connecting = 0;
+  let attention = 0;
+  for (const name of s.hostNames) {
+    const st = s.statuses[name]?.state ?? 'offline';
+    if (st === 'online') online++;
+    else if (st === 'offline') offline++;
+    else if (st === 'connecting') connecting++;
+    else attention++;
+  }
+  return `${s.hostNames.length},${online},${offline},${connecting},${attention}`;
+}
+
+/** "3 online · 1 offline · 2 need attention" (online always, the others when not zero). */
+export function summaryParts(key: string): SummaryPart[] {
+  const [total = 0, online = 0, offline = 0, connecting = 0, attention = 0] = key.split(',').map(Number);
+  if (total === 0) return [];
+  const parts: SummaryPart[] = [{ count: online, text: `${online} online`, tone: 'ok' }];
+  if (offline) parts.push({ count: offline, text: `${offline} offline`, tone: 'idle' });
+  if (connecting) parts.push({ count: connecting, text: `${connecting} connecting`, tone: 'busy' });
+  if (attention)
+    parts.push({ count: attention, text: `${attention} need${attention === 1 ? 's' : ''} attention`, tone: 'warn' });
+  return parts;
+}
+
+export const selectSummary = (s: FleetState): string =>
+  summaryParts(selectSummaryKey(s))
+    .map((p) => p.text)
+    .join(' · ') || 'No hosts yet';
+
+export function resetFleetStore(): void {
+  useFleet.setState({ ...initial }, true);
+}
