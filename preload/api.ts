@@ -202,6 +202,15 @@ export interface FleetBridge extends FleetApi {
   on<E extends FleetEventName>(event: E, listener: (payload: FleetEvents[E]) => void): () => void;
 }
 
+/**
+ * What the preload exposes as `window.fleet`: the same methods, answering with ApiResult. Errors
+ * travel as data because contextBridge copies only the message of a thrown Error into the page,
+ * which would lose `code` and `field`. The renderer turns it into a FleetBridge with bridgeFromWire.
+ */
+export type FleetWire = {
+  [M in FleetMethod]: (...args: Parameters<FleetApi[M]>) => Promise<ApiResult<Awaited<ReturnType<FleetApi[M]>>>>;
+} & Pick<FleetBridge, 'on'>;
+
 /** Thrown by the renderer side when a call fails; carries the ApiError fields. */
 export class FleetApiError extends Error implements ApiError {
   code: ErrorCode;
@@ -214,6 +223,20 @@ export class FleetApiError extends Error implements ApiError {
   }
 }
 
+/** The one place an ApiResult becomes a value or a thrown FleetApiError, for every transport. */
+export function bridgeFromWire(wire: FleetWire): FleetBridge {
+  const bridge: Record<string, unknown> = { on: wire.on.bind(wire) };
+  for (const m of FLEET_METHODS) {
+    const call = wire[m] as (...args: unknown[]) => Promise<ApiResult<unknown>>;
+    bridge[m] = async (...args: unknown[]) => {
+      const result = await call(...args);
+      if (result.ok) return result.value;
+      throw new FleetApiError(result.error);
+    };
+  }
+  return bridge as unknown as FleetBridge;
+}
+
 /** Harness wire messages (WebSocket, JSON). */
 export type HarnessRequest = { id: number; method: FleetMethod; args: unknown[] };
 export type HarnessMessage =
@@ -222,6 +245,7 @@ export type HarnessMessage =
 
 declare global {
   interface Window {
-    fleet: FleetBridge;
+    /** Set by the Electron preload; absent in the browser harness. */
+    fleet?: FleetWire;
   }
 }
