@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthHandlerMiddleware, KeyboardInteractiveCallback, Prompt as Ssh2Prompt } from 'ssh2';
 import type { PromptKind } from '../../preload/api.js';
 import type { HostRecord } from '../hosts/types.js';
@@ -100,14 +100,14 @@ export function createAuthSession(opts: {
       notes.push(`identity file ${file} could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       return null;
     }
-    let parsed = utils.parseKey(raw);
+    let parsed = ssh2.utils.parseKey(raw);
     if (!(parsed instanceof Error)) return { type: 'publickey', username: host.user, key: raw };
     if (!isEncryptedKeyError(parsed)) {
       notes.push(`identity file ${file} is not a private key ssh2 can read (${parsed.message})`);
       return null;
     }
     const stored = credentials.secret(host, 'passphrase');
-    if (stored !== undefined && !((parsed = utils.parseKey(raw, stored)) instanceof Error)) {
+    if (stored !== undefined && !((parsed = ssh2.utils.parseKey(raw, stored)) instanceof Error)) {
       return { type: 'publickey', username: host.user, key: raw, passphrase: stored };
     }
     // Default keys are only worth a question when the user named no key at all, as ssh does.
@@ -126,7 +126,7 @@ export function createAuthSession(opts: {
         return null;
       }
       const passphrase = answer.answers[0] ?? '';
-      parsed = utils.parseKey(raw, passphrase);
+      parsed = ssh2.utils.parseKey(raw, passphrase);
       if (!(parsed instanceof Error)) {
         typed.push({ kind: 'passphrase', value: passphrase, persist: answer.remember });
         return { type: 'publickey', username: host.user, key: raw, passphrase };

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Client } from 'ssh2';
-import type { ConnectConfig } from 'ssh2';
+import ssh2 from 'ssh2';
+import type { Client, ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import type { HostState, HostStatus } from '../../preload/api.js';
 import type { HostRecord } from '../hosts/types.js';
@@ -77,6 +77,9 @@ function classify(err: Error & { code?: string; level?: string }, target: string
   }
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
     return new ConnectError('error', `${target}: the host name could not be resolved. Check the host field.`);
+  }
+  if (/lost before handshake|socket hang up/i.test(err.message)) {
+    return new ConnectError('offline', `${target}: the connection was closed before the SSH handshake (is this an SSH port?).`);
   }
   if (err.level === 'client-timeout') return new ConnectError('offline', `${target}: stopped answering (keepalive timeout).`);
   return new ConnectError('error', `${target}: ${err.message}`);
@@ -276,7 +279,7 @@ export class HostConnection extends EventEmitter {
     }
 
     return new Promise<Client>((resolve, reject) => {
-      const client = new Client();
+      const client = new ssh2.Client();
       let settled = false;
       let verdict: HostKeyVerdict | undefined;
       const finish = (err?: Error) => {

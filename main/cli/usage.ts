@@ -1,0 +1,21 @@
+export const USAGE = `fleetwake: manage your GPU fleet from the terminal (same hosts and trusted keys as the app)
+
+Usage:
+  fleetwake hosts add NAME --host H [--port P] [--user U] [--identity FILE]
+                          [--password-env VAR] [--jump NAME] [--mac MAC]
+                          [--wol-address ADDR] [--wol-port PORT] [--json]
+  fleetwake hosts ls [--json]
+  fleetwake hosts rm NAME
+  fleetwake hosts import-ssh-config [--file F] [--yes] [--dry-run] [--json]
+  fleetwake trust NAME [--fingerprint SHA256:... | --yes]
+  fleetwake status [NAME...] [--json]
+
+Options:
+  --home DIR   data folder (default: $FLEETWAKE_HOME, else the desktop app's own)
+  --json       machine-readable output
+  --password-env VAR   the NAME of an environment variable holding the password; the
+                       password itself is never stored by the CLI
+
+Exit status: 0 success (status: every host online), 1 the operation failed
+(status: some host is not online), 2 bad usage or invalid input.
+`;
