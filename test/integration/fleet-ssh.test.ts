@@ -1,4 +1,6 @@
-import { writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +11,16 @@ import { freePort } from '../support/ports.js';
 import { requireTools } from '../support/require-tools.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 import { authorizeKey, ensureUser } from '../support/users.js';
+
+const run = promisify(execFile);
+
+async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 // Real OpenSSH sshd processes, several users and host keys; every connection state reached for real.
 let keysDir: string;
@@ -128,6 +140,25 @@ describe('authentication', () => {
       expect(exit.code).toBe(3);
     } finally {
       await t.fleet.close();
+    }
+  });
+
+  it('authenticates through a running ssh-agent, with no key file configured', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetwake-agent-'));
+    const socket = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      await waitFor(() => existsSync(socket));
+      await run('ssh-add', [aliceKey.privatePath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+      const t = makeTestFleet({ agentSocket: socket });
+      try {
+        await addTrusted(t, 'via-agent', hostA, 'fwtalice');
+        expect((await t.fleet.connection('via-agent').exec('whoami')).stdout.trim()).toBe('fwtalice');
+      } finally {
+        await t.fleet.close();
+      }
+    } finally {
+      agent.kill();
     }
   });
 
