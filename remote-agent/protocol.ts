@@ -1,0 +1,207 @@
+/**
+ * Contract 2: every JSON-RPC method and notification between the app and fleetwake-agent.
+ *
+ * JSON-RPC 2.0, one JSON object per line (newline-delimited), over the agent's unix socket (reached
+ * with direct-streamlocal through SSH) or over `fleetwake-agent rpc` (a stdio bridge to the socket).
+ * The app imports this file type-only, apart from the constants; the agent bundles it.
+ */
+
+/** Bumped on any incompatible change; the app shows "agent outdated" on a mismatch. */
+export const PROTOCOL_VERSION = 1;
+
+/** A request or response line longer than this is refused (and the connection closed). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export const RPC_ERRORS = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** Application errors. */
+  MESSAGE_TOO_LARGE: -32001,
+  UNAVAILABLE: -32002,
+} as const;
+
+export interface RpcRequest<M extends string = string, P = unknown> {
+  jsonrpc: '2.0';
+  id: number | string;
+  method: M;
+  params?: P;
+}
+
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export type RpcResponse<R = unknown> =
+  | { jsonrpc: '2.0'; id: number | string | null; result: R }
+  | { jsonrpc: '2.0'; id: number | string | null; error: RpcErrorObject };
+
+export interface RpcNotification<M extends string = string, P = unknown> {
+  jsonrpc: '2.0';
+  method: M;
+  params: P;
+}
+
+export type AgentMode = 'system' | 'user';
+
+export interface NetworkInterfaceInfo {
+  name: string;
+  /** Lower-case colon form aa:bb:cc:dd:ee:ff. */
+  mac: string;
+  ipv4: string | null;
+  netmask: string | null;
+  /** Directed broadcast of the subnet (for Wake-on-LAN), computed from ipv4 and netmask. */
+  broadcast: string | null;
+}
+
+export interface AgentCapabilities {
+  gpu: boolean;
+  /** Why there is no GPU data (nvidia-smi missing, timed out, failed), when gpu is false. */
+  gpuReason: string | null;
+  systemd: boolean;
+  docker: boolean;
+  sudo: boolean;
+  rapl: boolean;
+}
+
+export interface AgentInfo {
+  version: string;
+  protocolVersion: number;
+  mode: AgentMode;
+  capabilities: AgentCapabilities;
+  hostname: string;
+  primaryInterface: NetworkInterfaceInfo | null;
+  pid: number;
+  /** ms since epoch. */
+  startedAt: number;
+  nodeVersion: string;
+  configPath: string;
+  stateDir: string;
+  /** The last config problem (key and reason) while the agent keeps its last good config. */
+  configError: string | null;
+}
+
+export interface GpuSample {
+  index: number;
+  uuid: string;
+  name: string;
+  utilPercent: number | null;
+  memUsedBytes: number | null;
+  memTotalBytes: number | null;
+  tempC: number | null;
+  powerW: number | null;
+  powerLimitW: number | null;
+}
+
+export interface GpuProcess {
+  gpuUuid: string;
+  pid: number;
+  processName: string;
+  usedMemoryBytes: number | null;
+}
+
+export interface DiskUsage {
+  /** What it is: 'root' for /, 'state' for the agent's state folder. */
+  label: 'root' | 'state';
+  path: string;
+  totalBytes: number;
+  usedBytes: number;
+}
+
+export interface NetworkRate {
+  iface: string;
+  rxBytesPerSec: number;
+  txBytesPerSec: number;
+}
+
+export interface MetricsSample {
+  /** ms since epoch. */
+  sampledAt: number;
+  cpu: {
+    /** Busy percent over the last interval, all cores; null on the very first sample. */
+    percent: number | null;
+    perCore: (number | null)[];
+    load: [number, number, number];
+  };
+  memory: {
+    totalBytes: number;
+    usedBytes: number;
+    availableBytes: number;
+    swapTotalBytes: number;
+    swapUsedBytes: number;
+  };
+  disks: DiskUsage[];
+  network: NetworkRate[];
+  uptimeSeconds: number;
+  gpus: GpuSample[];
+  gpuProcesses: GpuProcess[];
+  /** Set when GPU data could not be read this time (why), else null. */
+  gpuError: string | null;
+  /** CPU package power from RAPL, when readable. */
+  cpuPowerW: number | null;
+}
+
+/** One point of history: the full sample summarised to what charts show. */
+export interface HistoryPoint {
+  t: number;
+  cpuPercent: number | null;
+  memUsedBytes: number | null;
+  memTotalBytes: number | null;
+  cpuPowerW: number | null;
+  netRxBytesPerSec: number | null;
+  netTxBytesPerSec: number | null;
+  gpus: { index: number; utilPercent: number | null; memUsedBytes: number | null; tempC: number | null; powerW: number | null }[];
+}
+
+export type HistoryRange = '1h' | '24h' | '7d';
+
+export interface AgentMethods {
+  'agent.info': { params: Record<string, never>; result: AgentInfo };
+  'metrics.latest': { params: Record<string, never>; result: MetricsSample | null };
+  'metrics.history': { params: { range: HistoryRange }; result: { range: HistoryRange; resolutionSeconds: number; points: HistoryPoint[] } };
+  /** Start pushing `metrics.sample` notifications on this connection. */
+  'metrics.subscribe': { params: Record<string, never>; result: { intervalSeconds: number } };
+  'metrics.unsubscribe': { params: Record<string, never>; result: { ok: true } };
+}
+
+export interface AgentNotifications {
+  'metrics.sample': MetricsSample;
+}
+
+export type AgentMethod = keyof AgentMethods;
+export type AgentNotification = keyof AgentNotifications;
+
+export const AGENT_METHODS = [
+  'agent.info',
+  'metrics.latest',
+  'metrics.history',
+  'metrics.subscribe',
+  'metrics.unsubscribe',
+] as const satisfies readonly AgentMethod[];
+
+type MissingAgentMethods = Exclude<AgentMethod, (typeof AGENT_METHODS)[number]>;
+const _allAgentMethodsListed: MissingAgentMethods extends never ? true : MissingAgentMethods = true;
+void _allAgentMethodsListed;
+
+/** Where things live on a server, per mode (ARCHITECTURE.md). `~` is the deploying user's home. */
+export const AGENT_PATHS = {
+  system: {
+    installDir: '/opt/fleetwake',
+    configFile: '/etc/fleetwake/agent.yaml',
+    stateDir: '/var/lib/fleetwake',
+    socket: '/run/fleetwake/agent.sock',
+    unit: '/etc/systemd/system/fleetwake-agent.service',
+  },
+  user: {
+    installDir: '~/.local/share/fleetwake',
+    configFile: '~/.config/fleetwake/agent.yaml',
+    stateDir: '~/.local/share/fleetwake/state',
+    /** $XDG_RUNTIME_DIR/fleetwake/agent.sock when set, else this. */
+    socket: '~/.local/share/fleetwake/run/agent.sock',
+    unit: '~/.config/systemd/user/fleetwake-agent.service',
+  },
+} as const;
