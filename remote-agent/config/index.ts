@@ -1,0 +1,13 @@
+export { parseYaml, YamlError, type YamlDocument, type YamlMap, type YamlScalar, type YamlValue } from './yaml.js';
+export {
+  ConfigError,
+  defaultConfig,
+  loadConfig,
+  LOG_LEVELS,
+  parseConfig,
+  renderDefaultConfig,
+  type AgentConfig,
+  type LoadedConfig,
+  type LogLevel,
+} from './schema.js';
+export { createLogger, type Logger } from './logger.js';
