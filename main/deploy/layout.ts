@@ -1,0 +1,116 @@
+/** Where an install lives on a server, and the small files deploy renders for it. */
+import { posix } from 'node:path';
+import type { InstallManifest } from '../agent/install-manifest.js';
+import { AGENT_PATHS, type AgentMode } from '../../remote-agent/protocol.js';
+import { envPrefix, shq, systemdQuote } from './shell.js';
+
+export type Supervisor = InstallManifest['supervisor'];
+
+export interface Layout {
+  mode: AgentMode;
+  home: string;
+  installDir: string;
+  agentPath: string;
+  runtimeDir: string;
+  /** Where an uploaded runtime goes. */
+  runtimeNode: string;
+  /** `<installDir>/bin/fleetwake-agent`: a wrapper with the right node and env, for admins. */
+  wrapper: string;
+  manifestPath: string;
+  lockDir: string;
+  /** Output of `run --detach` (the daemon itself logs to <stateDir>/agent.log). */
+  startLog: string;
+  configFile: string;
+  stateDir: string;
+  socketPath: string;
+  unitPath: string;
+  /** stateDir/agent.pid (remote-agent/paths.ts). */
+  pidFile: string;
+}
+
+export const UNIT_NAME = 'fleetwake-agent.service';
+export const AGENT_FILE = 'fleetwake-agent.cjs';
+export const SYSTEM_GROUP = 'fleetwake';
+
+function expand(p: string, home: string): string {
+  return p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : p;
+}
+
+/**
+ * Paths for `mode`. User mode puts the socket under $XDG_RUNTIME_DIR only when systemd --user
+ * supervises the agent: a detached agent outlives the login session, and logind removes
+ * /run/user/<uid> (and the socket in it) when the user's last session ends.
+ */
+export function layoutFor(mode: AgentMode, home: string, opts: { xdgRuntimeDir?: string | null; supervisor?: Supervisor } = {}): Layout {
+  const P = mode === 'system' ? AGENT_PATHS.system : AGENT_PATHS.user;
+  const installDir = expand(P.installDir, home);
+  const stateDir = expand(P.stateDir, home);
+  let socketPath = expand(P.socket, home);
+  if (mode === 'user' && opts.supervisor === 'systemd-user' && opts.xdgRuntimeDir?.startsWith('/')) {
+    socketPath = posix.join(opts.xdgRuntimeDir, 'fleetwake', 'agent.sock');
+  }
+  return {
+    mode,
+    home,
+    installDir,
+    agentPath: posix.join(installDir, AGENT_FILE),
+    runtimeDir: posix.join(installDir, 'runtime'),
+    runtimeNode: posix.join(installDir, 'runtime', 'node'),
+    wrapper: posix.join(installDir, 'bin', 'fleetwake-agent'),
+    manifestPath: posix.join(installDir, 'install.json'),
+    lockDir: posix.join(installDir, '.deploy.lock'),
+    startLog: posix.join(installDir, 'start.log'),
+    configFile: expand(P.configFile, home),
+    stateDir,
+    socketPath,
+    unitPath: expand(P.unit, home),
+    pidFile: posix.join(stateDir, 'agent.pid'),
+  };
+}
+
+/** The env every agent invocation gets, so daemon, status and rpc agree on paths whatever the session. */
+export function agentEnv(l: Pick<Layout, 'configFile' | 'stateDir' | 'socketPath'>): Record<string, string> {
+  return { FLEETWAKE_AGENT_CONFIG: l.configFile, FLEETWAKE_AGENT_STATE: l.stateDir, FLEETWAKE_AGENT_SOCKET: l.socketPath };
+}
+
+/**
+ * `env VAR=... '<node>' '<agent>' <args>` (through env(1), so it also works after `timeout`): args are
+ * fixed words from our code, not user input.
+ */
+export function agentCommand(l: Layout, nodePath: string, args: string): string {
+  return `env ${envPrefix(agentEnv(l))} ${shq(nodePath)} ${shq(l.agentPath)} ${args}`;
+}
+
+export function renderWrapper(l: Layout, nodePath: string): string {
+  const exports = Object.entries(agentEnv(l))
+    .map(([k, v]) => `${k}=\${${k}:-${shq(v)}}; export ${k}`)
+    .join('\n');
+  return `#!/bin/sh
+# Written by Fleetwake deploy: runs the agent with the node and paths of this install.
+${exports}
+exec ${shq(nodePath)} ${shq(l.agentPath)} "$@"
+`;
+}
+
+export function renderUnit(l: Layout, nodePath: string): string {
+  const env = Object.entries(agentEnv(l))
+    .map(([k, v]) => `Environment=${systemdQuote(`${k}=${v}`)}`)
+    .join('\n');
+  const system = l.mode === 'system';
+  const socketDir = posix.dirname(l.socketPath);
+  return `# Written by Fleetwake deploy.
+[Unit]
+Description=Fleetwake agent (metrics, idle and wake control)
+${system ? 'After=network-online.target\nWants=network-online.target\n' : ''}
+[Service]
+Type=simple
+${env}
+${system ? `ExecStartPre=/usr/bin/install -d -m 0750 -o root -g ${SYSTEM_GROUP} ${systemdQuote(socketDir)}\n` : ''}ExecStart=${systemdQuote(nodePath)} ${systemdQuote(l.agentPath)} run --mode ${l.mode}
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=always
+RestartSec=2
+
+[Install]
+WantedBy=${system ? 'multi-user.target' : 'default.target'}
+`;
+}

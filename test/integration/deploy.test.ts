@@ -1,0 +1,351 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InstallManifest } from '../../main/agent/install-manifest.js';
+import {
+  bundledAgentVersion,
+  deployAgent,
+  readManifest,
+  shq,
+  stopScript,
+  uninstallAgent,
+  upgradeAgent,
+  type DeployContext,
+  type ProgressUpdate,
+} from '../../main/deploy/index.js';
+import type { HostConnection } from '../../main/ssh/connection.js';
+import { PROTOCOL_VERSION, type AgentInfo } from '../../remote-agent/protocol.js';
+import { makeTestFleet, type TestFleet } from '../support/fleet.js';
+import { generateKey, type GeneratedKey } from '../support/keys.js';
+import { makeNoNodeBin } from '../support/no-node-path.js';
+import { requireTools } from '../support/require-tools.js';
+import { startSshd, type SshdHandle } from '../support/sshd.js';
+import { authorizeKey, ensureUser, type TestUser } from '../support/users.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+
+// Real OpenSSH sshd hosts on loopback; the agent really runs (detached: no systemd here) and is torn down.
+let work: string;
+let bundle: string;
+let bundleVersion: string;
+let runtimeDir: string;
+let runtimeMeta: { version: string; sha256: string };
+let userKey: GeneratedKey;
+let rootKey: GeneratedKey;
+let userHost: SshdHandle; // fwtdeploy, fwtdeploy2: key-only, no sudo
+let rootHost: SshdHandle; // root with a key (PermitRootLogin prohibit-password)
+let noNodeHost: SshdHandle; // fwtnonode, PATH without node
+let users: Record<string, TestUser>;
+let rootAuthorizedBefore: string | null = null;
+const fleets: TestFleet[] = [];
+
+beforeAll(async () => {
+  requireTools();
+  work = mkdtempSync(path.join(tmpdir(), 'fwt-deploy-'));
+  chmodSync(work, 0o755);
+
+  // The agent bundle from the current source (into a temp dir, so resources/ is not touched), and the
+  // shipped x64 runtime (fetched by `npm pack` once; skipped when present with the pinned version).
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(path.join(root, 'scripts/build-agent.mjs'))}); const r = await m.buildAgent({ outDir: ${JSON.stringify(path.join(work, 'agent'))}, quiet: true }); console.log(r.outfile);`],
+    { cwd: root },
+  );
+  bundle = stdout.trim();
+  bundleVersion = bundledAgentVersion(bundle);
+  runtimeDir = path.join(root, 'resources', 'runtime');
+  await run(process.execPath, [path.join(root, 'scripts/fetch-node-runtime.mjs'), '--arch', 'x64'], { cwd: root, maxBuffer: 1 << 24 });
+  runtimeMeta = JSON.parse(readFileSync(path.join(runtimeDir, 'node-linux-x64.json'), 'utf8'));
+
+  [userKey, rootKey] = await Promise.all([
+    generateKey(path.join(work, 'keys'), { type: 'ed25519', name: 'deploy' }),
+    generateKey(path.join(work, 'keys'), { type: 'ed25519', name: 'root', comment: 'fleetwake-deploy-test-root' }),
+  ]);
+  users = {};
+  for (const name of ['fwtdeploy', 'fwtdeploy2', 'fwtnonode']) {
+    users[name] = await ensureUser(name);
+    await authorizeKey(name, userKey.publicKey);
+  }
+  // Start from clean homes: an earlier, killed run may have left an install behind.
+  for (const u of Object.values(users)) await cleanHome(u);
+
+  // root: authorize the test key for this run only (removed again in afterAll).
+  await mkdir('/root/.ssh', { recursive: true, mode: 0o700 });
+  rootAuthorizedBefore = existsSync('/root/.ssh/authorized_keys') ? await readFile('/root/.ssh/authorized_keys', 'utf8') : null;
+  await appendFile('/root/.ssh/authorized_keys', `${rootAuthorizedBefore && !rootAuthorizedBefore.endsWith('\n') ? '\n' : ''}${rootKey.publicKey}\n`, { mode: 0o600 });
+
+  const noNodeBin = makeNoNodeBin();
+  [userHost, rootHost, noNodeHost] = await Promise.all([
+    startSshd({ allowUsers: ['fwtdeploy', 'fwtdeploy2'], passwordAuthentication: false }),
+    // The testbed writes `PermitRootLogin no` globally and sshd keeps the first value of a keyword, so
+    // root login is allowed in a Match block, which overrides it.
+    startSshd({ allowUsers: ['root'], passwordAuthentication: false, extraConfig: ['Match User root', '  PermitRootLogin prohibit-password'] }),
+    // sshd's SetEnv applies to every session: this host's PATH has no node.
+    startSshd({ allowUsers: ['fwtnonode'], passwordAuthentication: false, extraConfig: [`SetEnv PATH=${noNodeBin}`] }),
+  ]);
+}, 240_000);
+
+afterAll(async () => {
+  for (const t of fleets) await t.fleet.close().catch(() => undefined);
+  // Never leave a daemon behind, whatever failed: stop every agent run from the paths this file uses.
+  const agentPaths = [
+    '/opt/fleetwake/fleetwake-agent.cjs',
+    ...Object.values(users ?? {}).map((u) => `${u.home}/.local/share/fleetwake/fleetwake-agent.cjs`),
+  ];
+  for (const p of agentPaths) await run('sh', ['-c', stopScript(p)]).catch(() => undefined);
+  for (const u of Object.values(users ?? {})) await cleanHome(u).catch(() => undefined);
+  if (!process.env.FLEETWAKE_KEEP_TESTBED) {
+    for (const p of ['/opt/fleetwake', '/etc/fleetwake', '/var/lib/fleetwake', '/run/fleetwake']) rmSync(p, { recursive: true, force: true });
+  }
+  // Restore root's authorized_keys exactly as it was.
+  if (rootAuthorizedBefore === null) rmSync('/root/.ssh/authorized_keys', { force: true });
+  else await writeFile('/root/.ssh/authorized_keys', rootAuthorizedBefore, { mode: 0o600 });
+  await Promise.all([userHost, rootHost, noNodeHost].map((h) => h?.destroy()));
+  if (work) rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+async function cleanHome(u: TestUser): Promise<void> {
+  for (const rel of ['.local/share/fleetwake', '.config/fleetwake']) rmSync(path.join(u.home, rel), { recursive: true, force: true });
+}
+
+async function connect(name: string, sshd: SshdHandle, user: string, key: GeneratedKey): Promise<HostConnection> {
+  const t = makeTestFleet({ keepConnected: false });
+  fleets.push(t);
+  await t.fleet.addHost({ name, host: sshd.host, port: sshd.port, user, identityFile: key.privatePath });
+  const conn = t.fleet.connection(name);
+  await conn.ready().catch(() => undefined);
+  const s = (await t.fleet.getStatuses()).find((x) => x.name === name)!;
+  expect(s.state).toBe('host-key-unknown');
+  await t.fleet.trustHostKey(name, s.fingerprint!);
+  await conn.ready();
+  return conn;
+}
+
+function context(conn: HostConnection, hostName: string, extra: Partial<DeployContext> = {}): DeployContext & { log: ProgressUpdate[] } {
+  const log: ProgressUpdate[] = [];
+  return {
+    conn,
+    hostName,
+    onProgress: (p) => {
+      log.push(p);
+      if (process.env.FWT_DEPLOY_LOG) console.log(`[${hostName}] ${p.step} ${p.state}: ${p.message}`);
+    },
+    askSudoPassword: async () => {
+      throw new Error('no sudo password should be asked in this test');
+    },
+    agentBundle: bundle,
+    runtimeDir,
+    log,
+    ...extra,
+  };
+}
+
+/** agent.info through the exec'd `rpc` bridge, exactly as the app's fallback path does it. */
+async function infoViaBridge(conn: HostConnection, m: InstallManifest): Promise<AgentInfo> {
+  const req = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'agent.info', params: {} });
+  const r = await conn.exec(
+    `printf '%s\\n' ${shq(req)} | env FLEETWAKE_AGENT_SOCKET=${shq(m.socketPath)} FLEETWAKE_AGENT_CONFIG=${shq(m.configFile)} FLEETWAKE_AGENT_STATE=${shq(m.stateDir)} ${shq(m.nodePath)} ${shq(m.agentPath)} rpc`,
+    { timeoutMs: 15_000 },
+  );
+  const line = r.stdout.split('\n').find((l) => l.includes('"id":7'));
+  if (!line) throw new Error(`no agent.info answer (exit ${r.code}): ${r.stdout}${r.stderr}`);
+  const msg = JSON.parse(line) as { result?: AgentInfo; error?: unknown };
+  if (!msg.result) throw new Error(`agent.info failed: ${line}`);
+  return msg.result;
+}
+
+/** Everything under the given paths that still exists, per `find` on the host. */
+async function leftovers(conn: HostConnection, paths: string[]): Promise<string> {
+  const r = await conn.exec(`find ${paths.map(shq).join(' ')} 2>/dev/null; true`, { timeoutMs: 15_000 });
+  return r.stdout.trim();
+}
+
+function steps(log: ProgressUpdate[]): string[] {
+  return log.map((p) => `${p.step}:${p.state}`);
+}
+
+describe('user mode (key-only user, no sudo)', () => {
+  let conn: HostConnection;
+  let first: InstallManifest;
+  const home = () => users.fwtdeploy!.home;
+
+  it('deploys, the daemon answers agent.info through the rpc bridge; a second deploy is harmless', async () => {
+    conn = await connect('gpu-user', userHost, 'fwtdeploy', userKey);
+    const ctx = context(conn, 'gpu-user');
+    first = await deployAgent(ctx, { mode: 'auto' });
+    expect(first).toMatchObject({
+      version: bundleVersion,
+      protocolVersion: PROTOCOL_VERSION,
+      mode: 'user',
+      installDir: `${home()}/.local/share/fleetwake`,
+      agentPath: `${home()}/.local/share/fleetwake/fleetwake-agent.cjs`,
+      nodePath: '/usr/bin/node',
+      uploadedRuntime: false,
+      configFile: `${home()}/.config/fleetwake/agent.yaml`,
+      stateDir: `${home()}/.local/share/fleetwake/state`,
+      socketPath: `${home()}/.local/share/fleetwake/run/agent.sock`,
+      supervisor: 'detached',
+    });
+    for (const s of ['probe', 'mode', 'lock', 'runtime', 'upload', 'config', 'install', 'start', 'verify', 'manifest']) {
+      expect(steps(ctx.log)).toContain(`${s}:done`);
+    }
+    expect(ctx.log.some((p) => p.step === 'runtime' && /Host has node v\d+/.test(p.message))).toBe(true);
+    expect(ctx.log.some((p) => p.step === 'upload' && /Uploading agent \(\d+ KB\)/.test(p.message))).toBe(true);
+    expect(ctx.log.some((p) => p.state === 'failed')).toBe(false);
+    expect(await readManifest({ conn })).toEqual(first);
+
+    const info = await infoViaBridge(conn, first);
+    expect(info.version).toBe(bundleVersion);
+    expect(info.mode).toBe('user');
+    // Files are the user's, the lock is gone.
+    const st = await conn.exec(
+      `stat -c '%U %a %n' ${shq(first.agentPath)} ${shq(first.configFile)} ${shq(`${first.installDir}/install.json`)}; ls -A ${shq(first.installDir)}`,
+    );
+    expect(st.stdout).toContain(`fwtdeploy 755 ${first.agentPath}`);
+    expect(st.stdout).toContain(`fwtdeploy 600 ${first.configFile}`);
+    expect(st.stdout).not.toContain('.deploy.lock');
+    expect(st.stdout).not.toMatch(/\.tmp-/);
+
+    // Twice: nothing re-uploaded or restarted, same daemon, manifest unchanged, admin's config kept.
+    writeFileSync(path.join(home(), '.config/fleetwake/agent.yaml'), '# admin was here\nmetrics:\n  interval_seconds: 7\n');
+    const ctx2 = context(conn, 'gpu-user');
+    const again = await deployAgent(ctx2, { mode: 'auto' });
+    expect(again).toEqual(first);
+    expect(ctx2.log.some((p) => p.message === `Already installed, version ${bundleVersion}`)).toBe(true);
+    expect(steps(ctx2.log)).toEqual(expect.arrayContaining(['upload:skipped', 'config:skipped', 'start:skipped', 'verify:done']));
+    expect((await infoViaBridge(conn, first)).pid).toBe(info.pid);
+    expect(readFileSync(path.join(home(), '.config/fleetwake/agent.yaml'), 'utf8')).toContain('admin was here');
+  });
+
+  it('a deliberately broken upgrade is rolled back and the old version answers', async () => {
+    const broken = path.join(work, 'broken-agent.cjs');
+    writeFileSync(
+      broken,
+      `#!/usr/bin/env node
+if (process.argv[2] === 'version') { console.log('9.9.9+broken000000'); process.exit(0); }
+console.error('broken agent: refusing to ' + process.argv[2]);
+process.exit(1);
+`,
+    );
+    const ctx = context(conn, 'gpu-user', { agentBundle: broken, verifyTimeoutMs: 4_000 });
+    const err = await upgradeAgent(ctx).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(new RegExp(`rolled back to ${bundleVersion.replace(/[+.]/g, '\\$&')}`));
+    expect(err?.message).toContain('broken agent: refusing to run');
+    expect(steps(ctx.log)).toEqual(expect.arrayContaining(['upload:done', 'rollback:running', 'rollback:done']));
+    const m = await readManifest({ conn });
+    expect(m).toEqual(first);
+    const info = await infoViaBridge(conn, m!);
+    expect(info.version).toBe(bundleVersion);
+    const sum = await conn.exec(`sha256sum ${shq(first.agentPath)}`);
+    expect(sum.stdout.split(' ')[0]).toBe(readFileSync(bundle.replace(/\.cjs$/, '.sha256'), 'utf8').split(' ')[0]);
+  });
+
+  it('uninstall --purge leaves nothing behind and stops the daemon', async () => {
+    const before = await infoViaBridge(conn, first);
+    const ctx = context(conn, 'gpu-user');
+    await uninstallAgent(ctx, { purge: true });
+    expect(steps(ctx.log)).toEqual(expect.arrayContaining(['stop:done', 'remove:done']));
+    expect(await leftovers(conn, [first.installDir, first.stateDir, first.configFile, path.dirname(first.configFile), first.socketPath])).toBe('');
+    expect(await readManifest({ conn })).toBeNull();
+    expect(existsSync(`/proc/${before.pid}/cmdline`) && readFileSync(`/proc/${before.pid}/cmdline`, 'utf8').includes(first.agentPath)).toBe(false);
+    // And the staging/temp files of the runs: none in $HOME.
+    const r = await conn.exec('ls -A "$HOME"');
+    expect(r.stdout).not.toMatch(/fleetwake-deploy/);
+  });
+});
+
+describe('concurrent deploys', () => {
+  it('the second one fails with the lock message; a stale lock is taken over', async () => {
+    const a = await connect('gpu-c1', userHost, 'fwtdeploy2', userKey);
+    const b = await connect('gpu-c2', userHost, 'fwtdeploy2', userKey);
+    const results = await Promise.allSettled([deployAgent(context(a, 'gpu-c1'), { mode: 'user' }), deployAgent(context(b, 'gpu-c2'), { mode: 'user' })]);
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const bad = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(ok).toHaveLength(1);
+    expect(bad).toHaveLength(1);
+    expect(String(bad[0]!.reason.message)).toMatch(/another deploy is running since \d{4}-\d\d-\d\dT/);
+    expect(bad[0]!.reason.code).toBe('conflict');
+
+    // A lock left by a crashed deploy 11 minutes ago does not block forever.
+    const m = (ok[0] as PromiseFulfilledResult<InstallManifest>).value;
+    const old = Math.floor(Date.now() / 1000) - 11 * 60;
+    await a.exec(`mkdir ${shq(`${m.installDir}/.deploy.lock`)} && printf '%s\\n%s\\n%s\\n' ${old} 'crashed@laptop' 'tok' > ${shq(`${m.installDir}/.deploy.lock/owner`)}`);
+    const ctx = context(a, 'gpu-c1');
+    await deployAgent(ctx, { mode: 'user' });
+    expect(ctx.log.some((p) => p.step === 'lock' && /Took over a stale lock/.test(p.message))).toBe(true);
+
+    await uninstallAgent(context(a, 'gpu-c1'), { purge: true });
+    expect(await leftovers(a, [m.installDir, m.configFile, path.dirname(m.configFile)])).toBe('');
+  });
+});
+
+describe('system mode as root', () => {
+  it('installs under /opt/fleetwake etc., detached without systemd, and uninstalls cleanly', async () => {
+    const conn = await connect('gpu-root', rootHost, 'root', rootKey);
+    const ctx = context(conn, 'gpu-root');
+    const m = await deployAgent(ctx, { mode: 'auto' });
+    expect(m).toMatchObject({
+      version: bundleVersion,
+      mode: 'system',
+      installDir: '/opt/fleetwake',
+      agentPath: '/opt/fleetwake/fleetwake-agent.cjs',
+      configFile: '/etc/fleetwake/agent.yaml',
+      stateDir: '/var/lib/fleetwake',
+      socketPath: '/run/fleetwake/agent.sock',
+      supervisor: 'detached',
+      uploadedRuntime: false,
+    });
+    expect(ctx.log.some((p) => p.step === 'mode' && /System mode \(logged in as root\)/.test(p.message))).toBe(true);
+    const info = await infoViaBridge(conn, m);
+    expect(info.mode).toBe('system');
+    expect(info.version).toBe(bundleVersion);
+    const st = await conn.exec(`stat -c '%U:%G %a %n' /opt/fleetwake/install.json /etc/fleetwake/agent.yaml /run/fleetwake /run/fleetwake/agent.sock; getent group fleetwake`);
+    expect(st.stdout).toContain('root:root 644 /opt/fleetwake/install.json');
+    expect(st.stdout).toContain('root:root 644 /etc/fleetwake/agent.yaml');
+    expect(st.stdout).toContain('root:fleetwake 750 /run/fleetwake\n');
+    expect(st.stdout).toContain('root:fleetwake 660 /run/fleetwake/agent.sock');
+    expect(st.stdout).toMatch(/^fleetwake:/m);
+
+    await uninstallAgent(context(conn, 'gpu-root'), { purge: true });
+    expect(await leftovers(conn, ['/opt/fleetwake', '/etc/fleetwake', '/var/lib/fleetwake', '/run/fleetwake', '/etc/systemd/system/fleetwake-agent.service'])).toBe('');
+    expect((await conn.exec('getent group fleetwake')).code).not.toBe(0);
+  });
+});
+
+describe('a host without node', () => {
+  it('uploads the shipped runtime, checks its sha256, and runs the agent on it', async () => {
+    const conn = await connect('gpu-nonode', noNodeHost, 'fwtnonode', userKey);
+    const which = await conn.exec('command -v node; echo "PATH=$PATH"');
+    expect(which.stdout).not.toMatch(/\/node$/m);
+    // The probe also tries /usr/bin/node and /usr/local/bin/node by absolute path; here /usr/bin/node is
+    // the test runner's own node and cannot be removed, so this test turns the absolute candidates off.
+    const ctx = context(conn, 'gpu-nonode', { nodeCandidates: [] });
+    const m = await deployAgent(ctx, { mode: 'auto' });
+    const home = users.fwtnonode!.home;
+    expect(m).toMatchObject({ mode: 'user', uploadedRuntime: true, nodePath: `${home}/.local/share/fleetwake/runtime/node`, version: bundleVersion });
+    expect(ctx.log.some((p) => p.step === 'runtime' && p.message.includes(`uploading Node ${runtimeMeta.version}`))).toBe(true);
+    expect(ctx.log.some((p) => p.step === 'runtime' && p.state === 'done' && /sha256 matches/.test(p.message))).toBe(true);
+    const sum = await conn.exec(`sha256sum ${shq(m.nodePath)}; ${shq(m.nodePath)} -v; ls -A ${shq(path.dirname(m.nodePath))}`);
+    expect(sum.stdout.split(' ')[0]).toBe(runtimeMeta.sha256);
+    expect(sum.stdout).toContain(`v${runtimeMeta.version}`);
+    expect(sum.stdout).not.toMatch(/\.tmp-|node\.gz/);
+    const info = await infoViaBridge(conn, m);
+    expect(info.nodeVersion).toContain(runtimeMeta.version);
+
+    // Again: the runtime is recognised by its sha256 and not uploaded twice.
+    const ctx2 = context(conn, 'gpu-nonode', { nodeCandidates: [] });
+    await deployAgent(ctx2, { mode: 'auto' });
+    expect(steps(ctx2.log)).toContain('runtime:skipped');
+
+    await uninstallAgent(context(conn, 'gpu-nonode', { nodeCandidates: [] }), { purge: true });
+    expect(await leftovers(conn, [m.installDir, m.configFile, path.dirname(m.configFile), m.stateDir])).toBe('');
+  }, 120_000);
+});
