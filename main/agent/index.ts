@@ -1,0 +1,22 @@
+export {
+  AgentClient,
+  AgentRpcError,
+  AgentTimeoutError,
+  AgentUnavailableError,
+  ManifestError,
+  agentCommand,
+  classifyBridgeFailure,
+  manifestProblem,
+  openAgentClient,
+  readManifest,
+  shellQuote,
+  type AgentClientOptions,
+  type AgentHostConnection,
+  type AgentUnavailableReason,
+  type CallOptions,
+  type OpenAgentOptions,
+  type OpenedAgent,
+} from './client.js';
+export { AgentManager, type AgentManagerDeps } from './manager.js';
+export { MetricsBatcher, type MetricsBatcherOptions } from './metrics-batcher.js';
+export { MANIFEST_LOCATIONS, type InstallManifest } from './install-manifest.js';
