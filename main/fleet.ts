@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type {
+  AgentStatus,
   AppInfo,
+  DeployOperation,
+  DeployOptions,
+  HistoryRange,
+  MetricsHistory,
+  MetricsSample,
   FleetApi,
   FleetEventName,
   FleetEvents,
@@ -13,13 +19,15 @@ import type {
   ImportResult,
   Prompt,
 } from '../preload/api.js';
+import { AgentManager } from './agent/manager.js';
 import { FleetError, toApiError } from './core/errors.js';
+import { bundledAgentVersion, defaultAgentBundle, deployAgent, uninstallAgent, upgradeAgent, type DeployContext } from './deploy/index.js';
 import { previewImport } from './hosts/import.js';
 import type { HostRecord } from './hosts/types.js';
 import { validateHostInput } from './hosts/validation.js';
 import type { SecretStore } from './secrets/types.js';
 import type { Credentials, PromptAnswer, PromptRequest } from './ssh/auth.js';
-import { DEFAULT_CONNECTION_OPTIONS, type ConnectionOptions, type HostConnection } from './ssh/connection.js';
+import { ConnectError, DEFAULT_CONNECTION_OPTIONS, type ConnectionOptions, type HostConnection } from './ssh/connection.js';
 import type { HostKeySources } from './ssh/host-keys.js';
 import { ConnectionPool } from './ssh/pool.js';
 import type { FleetData, FleetStore, TrustedKey } from './store/types.js';
@@ -42,6 +50,12 @@ export interface FleetDeps {
   /** How long an unanswered prompt waits before it is cancelled. */
   promptTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** The agent bundle deploys upload (default resources/agent/fleetwake-agent.cjs). */
+  agentBundle?: string;
+  /** Absolute node paths deploy tries besides PATH (tests of hosts without node pass []). */
+  nodeCandidates?: string[];
+  /** Agent manager timings (tests use short ones). */
+  agent?: { retryMs?: number; restartIntervalMs?: number; batchIntervalMs?: number };
 }
 
 export interface Fleet extends FleetApi {
@@ -51,8 +65,13 @@ export interface Fleet extends FleetApi {
   /** The shared SSH connection of a host, for everything that talks to it. */
   connection(name: string): HostConnection;
   getHost(name: string): HostRecord;
+  /** Connect to the host and ask its agent (for the CLI, which keeps no live connections). */
+  checkAgent(name: string): Promise<AgentStatus>;
   close(): Promise<void>;
 }
+
+const HISTORY_RANGES: readonly HistoryRange[] = ['1h', '24h', '7d'];
+const DEPLOY_MODES = ['auto', 'system', 'user'] as const;
 
 const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const DEFAULT_PROMPT_TIMEOUT_MS = 5 * 60_000;
@@ -73,6 +92,9 @@ class FleetCore implements Fleet {
   private readonly prompts = new Map<string, PendingPrompt>();
   private readonly keepConnected: boolean;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly agents: AgentManager;
+  /** One deploy, upgrade or uninstall per host at a time. */
+  private readonly operations = new Map<string, DeployOperation>();
   private closed = false;
 
   constructor(private readonly deps: FleetDeps) {
@@ -92,7 +114,29 @@ class FleetCore implements Fleet {
       options: { ...DEFAULT_CONNECTION_OPTIONS, keepConnected: this.keepConnected, ...deps.connection },
     });
     this.pool.on('status', (s: HostStatus) => this.emit('host-status', s));
+    this.agents = new AgentManager({
+      connections: { get: (n) => this.pool.get(n), names: () => this.data().hosts.map((h) => h.name) },
+      statusEvents: (listener) => {
+        this.pool.on('status', listener);
+        return () => this.pool.off('status', listener);
+      },
+      bundledVersion: this.bundledVersion(),
+      onStatus: (s) => this.emit('agent-status', s),
+      onMetrics: (b) => this.emit('metrics', b),
+      ...deps.agent,
+    });
+    // The CLI asks agents on demand (checkAgent); the app and the harness follow every online host.
+    if (this.keepConnected) this.agents.start();
     if (this.keepConnected) for (const h of this.data().hosts) this.pool.get(h.name).start();
+  }
+
+  private bundledVersion(): string {
+    try {
+      return bundledAgentVersion(this.deps.agentBundle ?? defaultAgentBundle());
+    } catch {
+      // No bundle built: every installed agent reads as outdated until `npm run build` makes one.
+      return 'not-built';
+    }
   }
 
   on<E extends FleetEventName>(event: E, listener: (payload: FleetEvents[E]) => void): () => void {
@@ -143,7 +187,7 @@ class FleetCore implements Fleet {
       version: this.deps.appVersion,
       secretStorage: this.deps.secrets.state(),
       storeProblems: [...this.deps.store.problems],
-      dataDir: this.deps.store.path,
+      dataDir: dirname(this.deps.store.path),
     };
   }
 
@@ -185,6 +229,7 @@ class FleetCore implements Fleet {
     if (reachChanged) {
       const affected = [name, ...this.pool.dependents(name, data.hosts)];
       for (const n of affected) this.pool.remove(n);
+      if (renamed) this.agents.forget(name);
       this.publishHosts();
       if (this.keepConnected) for (const n of affected) this.pool.get(n === name ? host.name : n).start();
       else if (renamed) this.emit('host-status', this.pool.statusOf(host.name));
@@ -207,6 +252,7 @@ class FleetCore implements Fleet {
     }
     this.deps.store.write({ ...data, hosts: data.hosts.filter((h) => h.name !== name) });
     this.pool.remove(name);
+    this.agents.forget(name);
     this.deps.secrets.delete(name);
     this.publishHosts();
   }
@@ -336,7 +382,9 @@ class FleetCore implements Fleet {
 
   private ask(host: string, request: PromptRequest): Promise<PromptAnswer | null> {
     if (this.closed) return Promise.resolve(null);
-    const prompt: Prompt = { id: randomUUID(), host, ...request, canRemember: this.deps.secrets.canPersist() };
+    // A sudo password is used once and never kept.
+    const canRemember = request.kind !== 'sudo-password' && this.deps.secrets.canPersist();
+    const prompt: Prompt = { id: randomUUID(), host, ...request, canRemember };
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.settlePrompt(prompt.id, null), this.deps.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS);
       timer.unref?.();
@@ -389,8 +437,103 @@ class FleetCore implements Fleet {
     await this.deps.openExternal(url);
   }
 
+  async getAgentStatuses(): Promise<AgentStatus[]> {
+    return this.agents.statuses();
+  }
+
+  async checkAgent(name: string): Promise<AgentStatus> {
+    await this.onlineConnection(name);
+    return this.agents.refresh(name);
+  }
+
+  async getLatestMetrics(name: string): Promise<MetricsSample | null> {
+    this.getHost(name);
+    return this.agents.latest(name);
+  }
+
+  async getMetricsHistory(name: string, range: HistoryRange): Promise<MetricsHistory> {
+    this.getHost(name);
+    if (!HISTORY_RANGES.includes(range)) {
+      throw new FleetError('invalid-input', `History range must be one of ${HISTORY_RANGES.join(', ')} (got "${String(range)}").`, 'range');
+    }
+    try {
+      return await this.agents.history(name, range);
+    } catch (e) {
+      throw new FleetError('failed', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  async deployAgent(name: string, options: DeployOptions = {}): Promise<AgentStatus> {
+    const mode = options?.mode ?? 'auto';
+    if (!DEPLOY_MODES.includes(mode)) {
+      throw new FleetError('invalid-input', `Mode must be auto, system or user (got "${String(mode)}").`, 'mode');
+    }
+    return this.runOperation(name, 'deploy', (ctx) => deployAgent(ctx, { mode }));
+  }
+
+  async upgradeAgent(name: string): Promise<AgentStatus> {
+    return this.runOperation(name, 'upgrade', (ctx) => upgradeAgent(ctx));
+  }
+
+  async uninstallAgent(name: string, options: { purge?: boolean } = {}): Promise<AgentStatus> {
+    const purge = options?.purge === true;
+    return this.runOperation(name, 'uninstall', (ctx) => uninstallAgent(ctx, { purge }));
+  }
+
+  private async onlineConnection(name: string): Promise<HostConnection> {
+    this.getHost(name);
+    const conn = this.pool.get(name);
+    try {
+      await conn.ready();
+    } catch (e) {
+      const why = e instanceof ConnectError || e instanceof Error ? e.message : String(e);
+      throw new FleetError('failed', `${name} is not reachable over SSH: ${why}`);
+    }
+    return conn;
+  }
+
+  /** Deploy, upgrade and uninstall: one at a time per host, progress pushed, agent state refreshed after. */
+  private async runOperation(name: string, operation: DeployOperation, run: (ctx: DeployContext) => Promise<unknown>): Promise<AgentStatus> {
+    this.getHost(name);
+    const busy = this.operations.get(name);
+    if (busy) throw new FleetError('conflict', `An agent ${busy} is already running for ${name}; wait for it to finish.`, 'name');
+    this.operations.set(name, operation);
+    try {
+      const conn = await this.onlineConnection(name);
+      const ctx: DeployContext = {
+        conn,
+        hostName: name,
+        onProgress: (p) => {
+          this.emit('deploy-progress', { ...p, name, operation, at: Date.now() });
+          if (p.state === 'running') this.agents.setInstalling(name, p.message);
+        },
+        askSudoPassword: async () => {
+          const answer = await this.ask(name, {
+            kind: 'sudo-password',
+            title: `Administrator password for ${name}`,
+            instructions: `Installing the agent system-wide needs sudo on ${name}. The password goes to sudo on the server once and is not stored. Cancel to install for your user only.`,
+            prompts: [{ text: 'Password', echo: false }],
+          });
+          return answer ? (answer.answers[0] ?? '') : null;
+        },
+      };
+      if (this.deps.agentBundle) ctx.agentBundle = this.deps.agentBundle;
+      if (this.deps.nodeCandidates) ctx.nodeCandidates = this.deps.nodeCandidates;
+      try {
+        await run(ctx);
+      } catch (e) {
+        await this.agents.refresh(name).catch(() => undefined);
+        throw e instanceof FleetError ? e : new FleetError('failed', e instanceof Error ? e.message : String(e));
+      }
+      return await this.agents.refresh(name);
+    } finally {
+      this.operations.delete(name);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.agents.close();
     for (const id of [...this.prompts.keys()]) this.settlePrompt(id, null);
     this.pool.closeAll();
     this.events.removeAllListeners();

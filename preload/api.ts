@@ -1,3 +1,7 @@
+import type { AgentInfo, AgentMode, HistoryPoint, HistoryRange, MetricsSample } from '../remote-agent/protocol.js';
+
+export type { AgentInfo, AgentMode, GpuProcess, GpuSample, HistoryPoint, HistoryRange, MetricsSample } from '../remote-agent/protocol.js';
+
 /**
  * Contract 1: everything the renderer may ask of main, and every event main pushes.
  *
@@ -91,7 +95,51 @@ export interface FieldError {
   message: string;
 }
 
-export type PromptKind = 'passphrase' | 'password' | 'keyboard-interactive';
+export type PromptKind = 'passphrase' | 'password' | 'keyboard-interactive' | 'sudo-password';
+
+export const AGENT_STATES = ['unknown', 'not-installed', 'installing', 'running', 'outdated', 'unreachable'] as const;
+/** The agent on a host, as the fleet card shows it. 'unknown' until the host has been reached. */
+export type AgentState = (typeof AGENT_STATES)[number];
+
+export interface AgentStatus {
+  name: string;
+  state: AgentState;
+  /** Human detail: why unreachable, which version is outdated, what is installing. */
+  message?: string;
+  version?: string;
+  mode?: AgentMode;
+  info?: AgentInfo;
+  since: number;
+}
+
+export type DeployOperation = 'deploy' | 'upgrade' | 'uninstall';
+
+/** One step of a deploy/upgrade/uninstall, pushed as it happens and printed by the CLI. */
+export interface DeployProgress {
+  name: string;
+  operation: DeployOperation;
+  step: string;
+  state: 'running' | 'done' | 'failed' | 'skipped';
+  message: string;
+  at: number;
+}
+
+export interface DeployOptions {
+  /** 'auto' picks system mode when sudo works, else user mode. */
+  mode?: 'auto' | AgentMode;
+}
+
+export interface MetricsHistory {
+  name: string;
+  range: HistoryRange;
+  resolutionSeconds: number;
+  points: HistoryPoint[];
+}
+
+/** Samples batched per push: at most one event a second whatever the fleet size. */
+export interface MetricsBatch {
+  samples: { name: string; sample: MetricsSample }[];
+}
 
 export interface Prompt {
   id: string;
@@ -147,6 +195,12 @@ export interface FleetApi {
   answerPrompt(id: string, answers: string[] | null, remember: boolean): Promise<void>;
   forgetSecrets(name: string): Promise<void>;
   openExternal(url: string): Promise<void>;
+  getAgentStatuses(): Promise<AgentStatus[]>;
+  deployAgent(name: string, options?: DeployOptions): Promise<AgentStatus>;
+  upgradeAgent(name: string): Promise<AgentStatus>;
+  uninstallAgent(name: string, options?: { purge?: boolean }): Promise<AgentStatus>;
+  getLatestMetrics(name: string): Promise<MetricsSample | null>;
+  getMetricsHistory(name: string, range: HistoryRange): Promise<MetricsHistory>;
 }
 
 export interface FleetEvents {
@@ -154,6 +208,9 @@ export interface FleetEvents {
   'host-status': HostStatus;
   prompt: Prompt;
   'prompt-closed': { id: string };
+  'agent-status': AgentStatus;
+  'deploy-progress': DeployProgress;
+  metrics: MetricsBatch;
 }
 
 export type FleetMethod = keyof FleetApi;
@@ -175,6 +232,12 @@ export const FLEET_METHODS = [
   'answerPrompt',
   'forgetSecrets',
   'openExternal',
+  'getAgentStatuses',
+  'deployAgent',
+  'upgradeAgent',
+  'uninstallAgent',
+  'getLatestMetrics',
+  'getMetricsHistory',
 ] as const satisfies readonly FleetMethod[];
 
 // Compile-time check that no method of FleetApi is missing from FLEET_METHODS.
@@ -187,6 +250,9 @@ export const FLEET_EVENTS = [
   'host-status',
   'prompt',
   'prompt-closed',
+  'agent-status',
+  'deploy-progress',
+  'metrics',
 ] as const satisfies readonly FleetEventName[];
 
 export const IPC_INVOKE_PREFIX = 'fleet:';

@@ -69,6 +69,9 @@ async function main() {
           external: ['electron', 'ssh2', 'cpu-features'],
         }),
       ],
+      ['agent', import('./build-agent.mjs').then((m) => m.buildAgent())],
+      // The Node runtime shipped for servers without node (skipped when already fetched).
+      ['runtime', import('./fetch-node-runtime.mjs').then((m) => m.fetchNodeRuntime())],
       [
         'preload',
         bundle('preload', {

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { HostInput, HostStatus, HostView, ImportPreview } from '../../preload/api.js';
+import type { AgentStatus, HostInput, HostStatus, HostView, ImportPreview, MetricsSample } from '../../preload/api.js';
 import { FleetError, toApiError } from '../core/errors.js';
 import { createFleet, type Fleet } from '../fleet.js';
 import { MemorySecretStore } from '../secrets/memory.js';
@@ -118,6 +118,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await trustCommand(rest, io, open);
       case 'status':
         return await statusCommand(rest, io, open);
+      case 'agent':
+        return await agentCommand(rest, io, open);
+      case 'metrics':
+        return await metricsCommand(rest, io, open);
       default:
         throw new UsageError(`Unknown command "${group}".`);
     }
@@ -321,4 +325,101 @@ async function statusCommand(args: string[], io: CliIo, open: Open): Promise<num
     io.out(table([['NAME', 'STATE', 'DETAIL'], ...statuses.map((s) => [s.name, STATE_LABEL[s.state], s.state === 'online' ? '' : (s.error ?? '')])]));
   }
   return statuses.every((s) => s.state === 'online') ? EXIT_OK : EXIT_FAILED;
+}
+
+function agentJson(s: AgentStatus) {
+  const o: Record<string, unknown> = {
+    name: s.name,
+    installed: s.state !== 'not-installed' && s.state !== 'unknown',
+    running: s.state === 'running' || s.state === 'outdated',
+    version: s.version ?? null,
+    mode: s.mode ?? null,
+    state: s.state,
+  };
+  if (s.message) o.message = s.message;
+  return o;
+}
+
+const PROGRESS_MARK = { running: '..', done: 'ok', failed: '!!', skipped: '--' } as const;
+
+async function agentCommand(args: string[], io: CliIo, open: Open): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, { mode: { type: 'string' }, purge: { type: 'boolean' } });
+  if (!sub || !['deploy', 'status', 'upgrade', 'uninstall'].includes(sub)) {
+    throw new UsageError(sub ? `Unknown agent command "${sub}". Use deploy, status, upgrade or uninstall.` : 'agent needs a command: deploy, status, upgrade or uninstall.');
+  }
+  if (positionals.length !== 1) throw new UsageError(`agent ${sub} takes exactly one host NAME.`);
+  if (values.mode !== undefined && sub !== 'deploy') throw new UsageError('--mode only applies to agent deploy.');
+  if (values.purge !== undefined && sub !== 'uninstall') throw new UsageError('--purge only applies to agent uninstall.');
+  const name = positionals[0]!;
+  const fleet = open(values.home);
+  fleet.getHost(name);
+  fleet.on('deploy-progress', (p) => {
+    if (p.state !== 'running') io.err(`[${PROGRESS_MARK[p.state]}] ${p.step}: ${p.message}`);
+  });
+  let status: AgentStatus;
+  switch (sub) {
+    case 'status':
+      status = await fleet.checkAgent(name);
+      break;
+    case 'deploy':
+      status = await fleet.deployAgent(name, { mode: (values.mode ?? 'auto') as 'auto' });
+      break;
+    case 'upgrade':
+      status = await fleet.upgradeAgent(name);
+      break;
+    default:
+      status = await fleet.uninstallAgent(name, { purge: !!values.purge });
+  }
+  if (values.json) io.out(JSON.stringify(agentJson(status), null, 2));
+  else {
+    const detail = [status.version, status.mode && `${status.mode} mode`].filter(Boolean).join(', ');
+    io.out(`${name}: agent ${status.state}${detail ? ` (${detail})` : ''}${status.message ? `: ${status.message}` : ''}`);
+  }
+  if (sub === 'uninstall') return status.state === 'not-installed' ? EXIT_OK : EXIT_FAILED;
+  return status.state === 'running' ? EXIT_OK : EXIT_FAILED;
+}
+
+function formatBytes(n: number | null): string {
+  if (n === null) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+const num = (v: number | null, unit: string, digits = 0) => (v === null ? '-' : `${v.toFixed(digits)}${unit}`);
+
+function printSample(name: string, s: MetricsSample, io: CliIo): void {
+  io.out(`${name} at ${new Date(s.sampledAt).toISOString()}`);
+  io.out(`  cpu     ${num(s.cpu.percent, ' %', 1)}  load ${s.cpu.load.join(' ')}${s.cpuPowerW !== null ? `  package ${num(s.cpuPowerW, ' W', 1)}` : ''}`);
+  io.out(`  memory  ${formatBytes(s.memory.usedBytes)} / ${formatBytes(s.memory.totalBytes)}  swap ${formatBytes(s.memory.swapUsedBytes)} / ${formatBytes(s.memory.swapTotalBytes)}`);
+  for (const d of s.disks) io.out(`  disk    ${d.path}  ${formatBytes(d.usedBytes)} / ${formatBytes(d.totalBytes)}`);
+  if (s.gpuError) io.out(`  gpu     no data: ${s.gpuError}`);
+  for (const g of s.gpus) {
+    io.out(
+      `  gpu ${g.index}   ${g.name}  ${num(g.utilPercent, ' %')}  ${formatBytes(g.memUsedBytes)} / ${formatBytes(g.memTotalBytes)}  ${num(g.tempC, ' C')}  ${num(g.powerW, ' W')} / ${num(g.powerLimitW, ' W')}`,
+    );
+  }
+  for (const p of s.gpuProcesses) io.out(`  proc    ${p.pid} ${p.processName} on ${p.gpuUuid}  ${formatBytes(p.usedMemoryBytes)}`);
+}
+
+async function metricsCommand(args: string[], io: CliIo, open: Open): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (positionals.length !== 1) throw new UsageError('metrics takes exactly one host NAME.');
+  const name = positionals[0]!;
+  const fleet = open(values.home);
+  const status = await fleet.checkAgent(name);
+  const sample = await fleet.getLatestMetrics(name);
+  if (!sample) {
+    io.err(`fleetwake: no metrics from ${name}: agent ${status.state}${status.message ? ` (${status.message})` : ''}. Install it with: fleetwake agent deploy ${name}`);
+    return EXIT_FAILED;
+  }
+  if (values.json) io.out(JSON.stringify(sample, null, 2));
+  else printSample(name, sample, io);
+  return EXIT_OK;
 }

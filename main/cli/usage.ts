@@ -9,6 +9,10 @@ Usage:
   fleetwake hosts import-ssh-config [--file F] [--yes] [--dry-run] [--json]
   fleetwake trust NAME [--fingerprint SHA256:... | --yes]
   fleetwake status [NAME...] [--json]
+  fleetwake agent deploy NAME [--mode auto|system|user] [--json]
+  fleetwake agent status|upgrade NAME [--json]
+  fleetwake agent uninstall NAME [--purge] [--json]
+  fleetwake metrics NAME [--json]
 
 Options:
   --home DIR   data folder (default: $FLEETWAKE_HOME, else the desktop app's own)
@@ -17,5 +21,6 @@ Options:
                        password itself is never stored by the CLI
 
 Exit status: 0 success (status: every host online), 1 the operation failed
-(status: some host is not online), 2 bad usage or invalid input.
+(status: some host is not online; agent: the agent is not running afterwards), 2 bad usage
+or invalid input. Deploy progress is printed on stderr.
 `;
