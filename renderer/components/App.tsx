@@ -6,6 +6,7 @@ import { HostKeyDialog } from './HostKeyDialog.js';
 import { ImportDialog } from './ImportDialog.js';
 import { PromptHost } from './PromptDialog.js';
 import { RemoveDialog } from './RemoveDialog.js';
+import { UninstallDialog } from './UninstallDialog.js';
 
 function Dialogs() {
   const dialog = useFleet((s) => s.dialog);
@@ -21,6 +22,8 @@ function Dialogs() {
       return <RemoveDialog key={dialog.name} name={dialog.name} />;
     case 'host-key':
       return <HostKeyDialog key={dialog.name} name={dialog.name} />;
+    case 'uninstall-agent':
+      return <UninstallDialog key={dialog.name} name={dialog.name} />;
   }
 }
 

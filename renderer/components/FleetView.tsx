@@ -1,6 +1,7 @@
-import { Fragment } from 'react';
+import { Fragment, useLayoutEffect } from 'react';
 import { openDialog, selectSummaryKey, summaryParts, useFleet } from '../state/store.js';
 import { HostCard } from './HostCard.js';
+import { HostPage } from './HostPage.js';
 import { ImportIcon, LogoMark, PlusIcon, ServerIcon } from './Icons.js';
 
 export function Header() {
@@ -45,8 +46,17 @@ export function Header() {
   );
 }
 
+/** Where the grid was scrolled to when a host page opened, to come back to the same place. */
+let gridScrollY = 0;
+
 export function HostGrid() {
   const names = useFleet((s) => s.hostNames);
+  useLayoutEffect(() => {
+    if (gridScrollY) window.scrollTo(0, gridScrollY);
+    return () => {
+      gridScrollY = window.scrollY;
+    };
+  }, []);
   return (
     <section className="host-grid" data-testid="host-grid">
       {names.map((n) => (
@@ -104,6 +114,7 @@ export function FleetView() {
   const loaded = useFleet((s) => s.loaded);
   const loadError = useFleet((s) => s.loadError);
   const empty = useFleet((s) => s.hostNames.length === 0);
+  const route = useFleet((s) => s.route);
   let body;
   if (!loaded) {
     body = (
@@ -119,6 +130,8 @@ export function FleetView() {
         <p>{loadError}</p>
       </div>
     );
+  } else if (route.page === 'host') {
+    body = <HostPage key={route.name} name={route.name} />;
   } else if (empty) {
     body = <EmptyState />;
   } else {

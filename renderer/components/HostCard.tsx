@@ -1,10 +1,40 @@
 import { memo, useState, type ReactNode } from 'react';
-import type { HostState } from '../../preload/api.js';
+import type { AgentState, HostState } from '../../preload/api.js';
 import { getBridge } from '../bridge/index.js';
-import { connectHost, disconnectHost } from '../lib/actions.js';
+import { connectHost, deployAgent, disconnectHost, upgradeAgent } from '../lib/actions.js';
 import { STATE_INFO, errorMessage } from '../lib/states.js';
-import { openDialog, selectHost, selectStatus, useFleet } from '../state/store.js';
-import { KeyIcon } from './Icons.js';
+import {
+  openDialog,
+  openHost,
+  selectAgent,
+  selectHost,
+  selectLatestDeployStep,
+  selectMetrics,
+  selectStatus,
+  useFleet,
+} from '../state/store.js';
+import { ChevronIcon, KeyIcon } from './Icons.js';
+import { AgentChip, GpuList, SystemMeters } from './Metrics.js';
+
+export interface AgentAction {
+  label: 'Install agent' | 'Upgrade agent' | 'Retry';
+  title: string;
+  run: () => Promise<void>;
+}
+
+/** The one agent action that fits the agent's state (none while installing or running). */
+export function agentActionFor(name: string, state: AgentState): AgentAction | null {
+  switch (state) {
+    case 'not-installed':
+      return { label: 'Install agent', title: 'Install fleetwake-agent on this server (sudo if available, else user mode)', run: () => deployAgent(name) };
+    case 'outdated':
+      return { label: 'Upgrade agent', title: 'Replace the agent with the version bundled with this app', run: () => upgradeAgent(name) };
+    case 'unreachable':
+      return { label: 'Retry', title: 'Deploy the agent again: reinstalls the files and restarts the service', run: () => deployAgent(name) };
+    default:
+      return null;
+  }
+}
 
 export function StatePill({ name, state }: { name: string; state: HostState }) {
   const info = STATE_INFO[state];
@@ -20,6 +50,9 @@ export function StatePill({ name, state }: { name: string; state: HostState }) {
 export const HostCard = memo(function HostCard({ name }: { name: string }) {
   const host = useFleet(selectHost(name));
   const status = useFleet(selectStatus(name));
+  const agent = useFleet(selectAgent(name));
+  const sample = useFleet(selectMetrics(name));
+  const lastStep = useFleet(selectLatestDeployStep(name));
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
 
@@ -44,6 +77,15 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
   const message = status?.error;
   const lastError = !message && status?.lastError ? status.lastError : undefined;
   const hasSecrets = host.hasStoredPassword || host.hasStoredPassphrase;
+  const agentState: AgentState = agent?.state ?? 'unknown';
+  // Until the host has been reached there is nothing to say about its agent.
+  const showAgent = agentState !== 'unknown' || state === 'online';
+  const agentAction = state === 'online' ? agentActionFor(name, agentState) : null;
+  const installingStep =
+    agentState === 'installing' && lastStep && lastStep.at >= (agent?.since ?? 0) - 1000 ? lastStep.message : undefined;
+  const agentNote =
+    agentState === 'unreachable' || agentState === 'outdated' ? agent?.message : undefined;
+  const stale = state !== 'online';
 
   let primary: ReactNode = null;
   switch (state) {
@@ -91,8 +133,10 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
       data-state={state}
     >
       <div className="host-card-top">
-        <h3 className="host-name" title={name}>
-          {name}
+        <h3 className="host-name" title={`Open ${name}`}>
+          <button className="host-name-link" onClick={() => openHost(name)} data-testid={`host-open-${name}`}>
+            {name}
+          </button>
         </h3>
         <StatePill name={name} state={state} />
       </div>
@@ -115,6 +159,31 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
         {host.mac ? <span className="chip chip-quiet" title={`Wake-on-LAN MAC ${host.mac}`}>Wake-on-LAN</span> : null}
       </div>
 
+      {showAgent ? (
+        <div className="agent-strip">
+          <AgentChip name={name} state={agentState} agent={agent} step={installingStep} />
+          <span className="spacer" />
+          {agentAction ? (
+            <button
+              className={`btn btn-sm ${agentState === 'unreachable' ? 'btn-secondary' : 'btn-primary-soft'}`}
+              disabled={busy}
+              title={agentAction.title}
+              onClick={run(agentAction.run)}
+            >
+              {agentAction.label}
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {agentNote ? <p className={`msg agent-note agent-note-${agentState}`}>{agentNote}</p> : null}
+
+      {sample ? (
+        <div className={`card-metrics${stale ? ' is-stale' : ''}`} title={stale ? 'Last sample before the connection went down' : undefined}>
+          <SystemMeters host={name} sample={sample} />
+          <GpuList host={name} sample={sample} />
+        </div>
+      ) : null}
+
       <div className="host-message" data-testid={`host-message-${name}`}>
         {message ? (
           <p className={`msg msg-${info.tone}`}>{message}</p>
@@ -122,7 +191,7 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
           <p className="msg msg-muted">
             <span className="msg-label">Last error</span> {lastError}
           </p>
-        ) : (
+        ) : sample && state === 'online' ? null : (
           <p className="msg msg-muted">{info.hint}</p>
         )}
         {actionError ? (
@@ -145,6 +214,10 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
           </button>
         ) : null}
         <span className="spacer" />
+        <button className="btn btn-ghost btn-sm" onClick={() => openHost(name)} title={`Open ${name}: agent, charts, processes`}>
+          Open
+          <ChevronIcon size={14} />
+        </button>
         <button className="btn btn-ghost btn-sm" onClick={() => openDialog({ kind: 'edit', name })}>
           Edit
         </button>

@@ -75,3 +75,40 @@ export const PlugOffIcon = ({ size = 16 }: P) => (
     <path d="M3 3l18 18" />
   </svg>
 );
+
+export const ChevronIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="m9.5 6 6 6-6 6" />
+  </svg>
+);
+
+export const BackIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M19 12H5M11 6l-6 6 6 6" />
+  </svg>
+);
+
+export const CheckIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="m5 12.5 4.5 4.5L19 7.5" />
+  </svg>
+);
+
+export const CrossIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M6.5 6.5l11 11M17.5 6.5l-11 11" />
+  </svg>
+);
+
+export const SkipIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M6 12h12" />
+  </svg>
+);
+
+export const ChipIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <rect x="6" y="6" width="12" height="12" rx="2" />
+    <path d="M9 2.5V6M15 2.5V6M9 18v3.5M15 18v3.5M2.5 9H6M2.5 15H6M18 9h3.5M18 15h3.5" />
+  </svg>
+);

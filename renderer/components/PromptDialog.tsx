@@ -9,7 +9,13 @@ const KIND_EYEBROW: Record<Prompt['kind'], string> = {
   passphrase: 'Key passphrase',
   password: 'Password',
   'keyboard-interactive': 'Server question',
+  'sudo-password': 'Administrator password',
 };
+
+/** What the sudo password is for and where it goes, said every time it is asked for. */
+export function sudoExplanation(host: string): string {
+  return `Administrator password for ${host}: used once for sudo, sent to sudo on the server, never stored unless you choose to remember it.`;
+}
 
 /** Shows the oldest pending prompt; the next one appears when it closes. */
 export function PromptHost() {
@@ -44,6 +50,11 @@ function PromptDialog({ prompt }: { prompt: Prompt }) {
   return (
     <Modal title={prompt.title} eyebrow={`${KIND_EYEBROW[prompt.kind]} · ${prompt.host}`} onClose={cancel} testId="prompt-dialog" size="sm">
       <form className="form" onSubmit={submit}>
+        {prompt.kind === 'sudo-password' ? (
+          <p className="prompt-sudo" data-testid="prompt-sudo-note">
+            {sudoExplanation(prompt.host)}
+          </p>
+        ) : null}
         {prompt.instructions ? <p className="lead prompt-instructions">{prompt.instructions}</p> : null}
         {prompt.prompts.map((p, i) => {
           const id = `prompt-${prompt.id}-${i}`;

@@ -1,10 +1,16 @@
 import { create } from 'zustand';
 import type {
+  AgentStatus,
   AppInfo,
+  DeployProgress,
   FleetBridge,
+  HistoryRange,
   HostState,
   HostStatus,
   HostView,
+  MetricsBatch,
+  MetricsHistory,
+  MetricsSample,
   Prompt,
 } from '../../preload/api.js';
 import type { ConnectionState } from '../bridge/index.js';
@@ -16,7 +22,20 @@ export type DialogState =
   | { kind: 'import' }
   | { kind: 'remove'; name: string }
   | { kind: 'host-key'; name: string }
+  | { kind: 'uninstall-agent'; name: string }
   | null;
+
+/** In-app routing: the fleet grid, or one host's page in its place. */
+export type Route = { page: 'fleet' } | { page: 'host'; name: string };
+
+export interface HistoryEntry {
+  history: MetricsHistory;
+  /** ms since epoch, local clock, when the renderer received it. */
+  fetchedAt: number;
+}
+
+/** Progress events kept per host. */
+export const DEPLOY_LOG_LIMIT = 50;
 
 export interface FleetState {
   loaded: boolean;
@@ -35,6 +54,15 @@ export interface FleetState {
   /** Hosts the user just added or asked to connect: a host-key status for them opens the dialog. */
   watching: Record<string, number>;
   dismissedStoreProblems: boolean;
+  route: Route;
+  /** Agent per host. Each host's object is replaced only when that host's agent changes. */
+  agents: Record<string, AgentStatus>;
+  /** Latest sample per host; a batch replaces only the entries of the hosts it carries. */
+  metrics: Record<string, MetricsSample>;
+  /** The last DEPLOY_LOG_LIMIT deploy / upgrade / uninstall progress events per host, oldest first. */
+  deployLog: Record<string, DeployProgress[]>;
+  /** Fetched history, keyed by historyKey(name, range). */
+  history: Record<string, HistoryEntry>;
 }
 
 const initial: FleetState = {
@@ -50,6 +78,11 @@ const initial: FleetState = {
   dialog: null,
   watching: {},
   dismissedStoreProblems: false,
+  route: { page: 'fleet' },
+  agents: {},
+  metrics: {},
+  deployLog: {},
+  history: {},
 };
 
 export const useFleet = create<FleetState>()(() => ({ ...initial }));
@@ -74,7 +107,9 @@ export function applyHosts(list: HostView[]): void {
     // Statuses are kept even for names not (yet) listed: a status may arrive before its hosts-changed.
     let dialog = s.dialog;
     if (dialog && 'name' in dialog && !(dialog.name in hostsByName)) dialog = null;
-    return { hosts: list.map((h) => hostsByName[h.name]!), hostsByName, hostNames, dialog };
+    // A removed host's page goes back to the grid.
+    const route: Route = s.route.page === 'host' && !(s.route.name in hostsByName) ? { page: 'fleet' } : s.route;
+    return { hosts: list.map((h) => hostsByName[h.name]!), hostsByName, hostNames, dialog, route };
   });
 }
 
@@ -132,6 +167,75 @@ export function removePrompt(id: string): void {
   useFleet.setState((s) => (s.prompts.some((p) => p.id === id) ? { prompts: s.prompts.filter((p) => p.id !== id) } : s));
 }
 
+// ---- agents, metrics, deploy progress, history -------------------------------------------------------
+
+const sameAgent = (a: AgentStatus, b: AgentStatus) =>
+  a.state === b.state &&
+  a.since === b.since &&
+  a.message === b.message &&
+  a.version === b.version &&
+  a.mode === b.mode &&
+  (a.info === b.info || JSON.stringify(a.info) === JSON.stringify(b.info));
+
+export function applyAgentStatus(status: AgentStatus): void {
+  applyAgentStatuses([status]);
+}
+
+/** Apply many agent statuses in one store update (the initial load). */
+export function applyAgentStatuses(list: readonly AgentStatus[]): void {
+  useFleet.setState((s) => {
+    let agents: Record<string, AgentStatus> | null = null;
+    for (const st of list) {
+      const prev = (agents ?? s.agents)[st.name];
+      if (prev && (prev.since > st.since || sameAgent(prev, st))) continue;
+      agents ??= { ...s.agents };
+      agents[st.name] = st;
+    }
+    return agents ? { agents } : s;
+  });
+}
+
+/**
+ * One store update for a whole batch. Only the hosts in the batch get a new entry, so a card
+ * selecting its own host's sample is not re-rendered for another host's batch. Samples older than
+ * the one held (a late reply to getLatestMetrics) are ignored.
+ */
+export function applyMetricsBatch(batch: MetricsBatch): void {
+  if (!batch || !Array.isArray(batch.samples) || batch.samples.length === 0) return;
+  useFleet.setState((s) => {
+    let metrics: Record<string, MetricsSample> | null = null;
+    for (const { name, sample } of batch.samples) {
+      if (!sample) continue;
+      const prev = (metrics ?? s.metrics)[name];
+      if (prev && prev.sampledAt >= sample.sampledAt) continue;
+      metrics ??= { ...s.metrics };
+      metrics[name] = sample;
+    }
+    return metrics ? { metrics } : s;
+  });
+}
+
+export function applyDeployProgress(p: DeployProgress): void {
+  useFleet.setState((s) => {
+    const prev = s.deployLog[p.name] ?? [];
+    const next = prev.length >= DEPLOY_LOG_LIMIT ? [...prev.slice(prev.length - DEPLOY_LOG_LIMIT + 1), p] : [...prev, p];
+    return { deployLog: { ...s.deployLog, [p.name]: next } };
+  });
+}
+
+export const historyKey = (name: string, range: HistoryRange) => `${name}\u0000${range}`;
+
+export function applyHistory(history: MetricsHistory, fetchedAt = Date.now()): void {
+  useFleet.setState((s) => ({ history: { ...s.history, [historyKey(history.name, history.range)]: { history, fetchedAt } } }));
+}
+
+export function openHost(name: string): void {
+  useFleet.setState((s) => (s.route.page === 'host' && s.route.name === name ? s : { route: { page: 'host', name } }));
+}
+export function openFleet(): void {
+  useFleet.setState((s) => (s.route.page === 'fleet' ? s : { route: { page: 'fleet' } }));
+}
+
 export function dismissStoreProblems(): void {
   useFleet.setState({ dismissedStoreProblems: true });
 }
@@ -143,6 +247,9 @@ export function startFleetSync(bridge: FleetBridge): () => void {
     bridge.on('host-status', applyStatus),
     bridge.on('prompt', pushPrompt),
     bridge.on('prompt-closed', ({ id }) => removePrompt(id)),
+    bridge.on('agent-status', applyAgentStatus),
+    bridge.on('deploy-progress', applyDeployProgress),
+    bridge.on('metrics', applyMetricsBatch),
   ];
   if (isObservableBridge(bridge)) {
     useFleet.setState({ connection: bridge.connectionState() });
@@ -161,6 +268,7 @@ export function startFleetSync(bridge: FleetBridge): () => void {
       applyHosts(hosts);
       for (const st of statuses) applyStatus(st);
       useFleet.setState({ loaded: true, loadError: null });
+      await loadAgentsAndMetrics(bridge, hosts);
     } catch (err) {
       useFleet.setState({ loaded: true, loadError: err instanceof Error ? err.message : String(err) });
     }
@@ -168,11 +276,32 @@ export function startFleetSync(bridge: FleetBridge): () => void {
   return () => offs.forEach((off) => off());
 }
 
+/** Agents and the latest samples are extras: a failure here never hides the fleet. */
+async function loadAgentsAndMetrics(bridge: FleetBridge, hosts: HostView[]): Promise<void> {
+  try {
+    applyAgentStatuses(await bridge.getAgentStatuses());
+  } catch (err) {
+    console.warn('fleet: could not load agent statuses', err);
+  }
+  const results = await Promise.allSettled(hosts.map((h) => bridge.getLatestMetrics(h.name)));
+  const samples: MetricsBatch['samples'] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled' && r.value) samples.push({ name: hosts[i]!.name, sample: r.value });
+  });
+  applyMetricsBatch({ samples });
+}
+
 // ---- selectors ---------------------------------------------------------------------------------
 
 export const selectHost = (name: string) => (s: FleetState) => s.hostsByName[name];
 export const selectStatus = (name: string) => (s: FleetState) => s.statuses[name];
 export const selectHostState = (name: string) => (s: FleetState): HostState => s.statuses[name]?.state ?? 'offline';
+export const selectAgent = (name: string) => (s: FleetState) => s.agents[name];
+export const selectMetrics = (name: string) => (s: FleetState) => s.metrics[name];
+export const selectDeployLog = (name: string) => (s: FleetState) => s.deployLog[name];
+export const selectLatestDeployStep = (name: string) => (s: FleetState) => s.deployLog[name]?.at(-1);
+export const selectHistory = (name: string, range: HistoryRange) => (s: FleetState) => s.history[historyKey(name, range)];
+export const selectRoute = (s: FleetState) => s.route;
 
 export interface SummaryPart {
   count: number;
