@@ -1,0 +1,9 @@
+/**
+ * Every benchmark section, in the order `npm run bench` runs them. Add a new section (agent CPU/RSS vs
+ * prometheus-node-exporter, metrics RPC latency, deploy time, wake latency, ...) as a file in this
+ * folder exporting a BenchSection, and list it here.
+ */
+import type { BenchSection } from '../types.js';
+import { connectSection, execSection, statusSection } from './ssh.js';
+
+export const SECTIONS: BenchSection[] = [connectSection, execSection, statusSection];
