@@ -361,7 +361,9 @@ export async function openAgentClient(conn: AgentHostConnection, manifest: Insta
 
   const channel = await new Promise<ClientChannel>((resolve, reject) => {
     try {
-      (ssh as Client).exec(agentCommand(manifest, ['rpc']), (err, stream) => (err ? reject(err) : resolve(stream)));
+      // The bridge is told the socket the deploy recorded: its own lookup depends on the session's
+    // environment (XDG_RUNTIME_DIR differs between PAM and non-PAM sessions).
+    (ssh as Client).exec(`FLEETWAKE_AGENT_SOCKET=${shellQuote(manifest.socketPath)} ${agentCommand(manifest, ['rpc'])}`, (err, stream) => (err ? reject(err) : resolve(stream)));
     } catch (e) {
       reject(e as Error);
     }

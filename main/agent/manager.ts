@@ -6,6 +6,7 @@ import {
   agentCommand,
   openAgentClient,
   readManifest,
+  shellQuote,
   type AgentClient,
   type AgentHostConnection,
   type OpenAgentOptions,
@@ -359,7 +360,13 @@ export class AgentManager {
     e.lastRestartAt = Date.now();
     this.log(`${e.name}: agent not running, starting it (${manifest.agentPath} run --detach)`);
     try {
-      const r = await conn.exec(agentCommand(manifest, ['run', '--mode', manifest.mode, '--detach']), { timeoutMs: this.timeoutMs });
+      // Same files as the deploy recorded, whatever this session's XDG_RUNTIME_DIR says.
+      const env = [
+        `FLEETWAKE_AGENT_CONFIG=${shellQuote(manifest.configFile)}`,
+        `FLEETWAKE_AGENT_STATE=${shellQuote(manifest.stateDir)}`,
+        `FLEETWAKE_AGENT_SOCKET=${shellQuote(manifest.socketPath)}`,
+      ].join(' ');
+      const r = await conn.exec(`${env} ${agentCommand(manifest, ['run', '--mode', manifest.mode, '--detach'])}`, { timeoutMs: this.timeoutMs });
       if (stale()) return undefined;
       if (r.code !== 0) {
         const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') || `exit ${r.code ?? r.signal}`;

@@ -425,7 +425,10 @@ describe('openAgentClient', () => {
     expect(opened.transport).toBe('exec');
     expect(opened.info.hostname).toBe('via-bridge');
     expect(opened.streamlocalError).toMatch(/open failed/);
-    expect(ssh.execs).toEqual([`'/usr/bin/node' '/home/u/.local/share/fleetwake/fleetwake-agent.cjs' 'rpc'`]);
+    // The bridge is pointed at the socket the manifest recorded, not left to its own lookup.
+    expect(ssh.execs).toEqual([
+      `FLEETWAKE_AGENT_SOCKET='/home/u/.local/share/fleetwake/run/agent.sock' '/usr/bin/node' '/home/u/.local/share/fleetwake/fleetwake-agent.cjs' 'rpc'`,
+    ]);
     opened.client.close();
   });
 

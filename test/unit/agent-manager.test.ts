@@ -340,7 +340,10 @@ describe('AgentManager', () => {
     d.setState('online');
     await t.waitFor('d', 'running');
     const starts = () => d.commands.filter((c) => c.includes("'--detach'"));
-    expect(starts()).toEqual([`'/usr/bin/node' '/home/d/.local/share/fleetwake/fleetwake-agent.cjs' 'run' '--mode' 'user' '--detach'`]);
+    // Restarted with the deploy's own files, whatever the session's environment says.
+    expect(starts()).toEqual([
+      `FLEETWAKE_AGENT_CONFIG='/home/d/.config/fleetwake/agent.yaml' FLEETWAKE_AGENT_STATE='/home/d/.local/share/fleetwake/state' FLEETWAKE_AGENT_SOCKET='/home/d/.local/share/fleetwake/run/agent.sock' '/usr/bin/node' '/home/d/.local/share/fleetwake/fleetwake-agent.cjs' 'run' '--mode' 'user' '--detach'`,
+    ]);
     // The bridge was tried before the restart, and reported ENOENT.
     expect(d.commands.some((c) => c.endsWith("'rpc'"))).toBe(true);
 
