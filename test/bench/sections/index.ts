@@ -4,6 +4,8 @@
  * folder exporting a BenchSection, and list it here.
  */
 import type { BenchSection } from '../types.js';
+import { agentFootprintSection, agentRpcSection } from './agent.js';
+import { deploySection } from './deploy.js';
 import { connectSection, execSection, statusSection } from './ssh.js';
 
-export const SECTIONS: BenchSection[] = [connectSection, execSection, statusSection];
+export const SECTIONS: BenchSection[] = [connectSection, execSection, statusSection, agentFootprintSection, agentRpcSection, deploySection];
