@@ -1,5 +1,6 @@
 /**
- * Reads a real nvidia-smi capture (../../../../shared/fixtures/nvidia-smi/) for tests. Deliberately a
+ * Reads a real nvidia-smi capture (test/fixtures/nvidia-smi/, a copy of shared/fixtures/nvidia-smi with
+ * its MIT licence, so a clone tests on its own) for tests. Deliberately a
  * different method from the fake executable (columns picked by HEADER name here, by the recorded query
  * field list there) so the two check each other.
  */
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FAKE_NVIDIA_SMI = path.join(here, 'nvidia-smi');
 export const SYNTHETIC_CAPTURE = path.join(here, 'captures', 'synthetic-2gpu-placeholders.txt');
-export const CAPTURES_DIR = path.resolve(here, '../../../../shared/fixtures/nvidia-smi');
+export const CAPTURES_DIR = path.resolve(here, '../../fixtures/nvidia-smi');
 
 export function realCaptures(): string[] {
   return readdirSync(CAPTURES_DIR)
