@@ -15,11 +15,23 @@ import type {
   HostInput,
   HostStatus,
   HostView,
+  HostIdle,
   ImportPreview,
   ImportResult,
+  EnergyReport,
+  Preferences,
   Prompt,
+  IdleSettings,
+  SleepPeriod,
+  WakeOptions,
+  WakeResult,
 } from '../preload/api.js';
+import type { IdleStatus, NetworkInterfaceInfo, ResumedEvent, SuspendingEvent } from '../remote-agent/protocol.js';
 import { AgentManager } from './agent/manager.js';
+import { closeOpenPeriod, computeEnergy, mergeSleepPeriods, recordSleepPeriod, sampleWatts } from './energy/index.js';
+import { Notifier } from './notify/index.js';
+import { applyPreferences } from './preferences/index.js';
+import { SLEEP_LOG_LIMIT } from './store/schema.js';
 import { FleetError, toApiError } from './core/errors.js';
 import { bundledAgentVersion, defaultAgentBundle, deployAgent, uninstallAgent, upgradeAgent, type DeployContext } from './deploy/index.js';
 import { previewImport } from './hosts/import.js';
@@ -31,6 +43,12 @@ import { ConnectError, DEFAULT_CONNECTION_OPTIONS, type ConnectionOptions, type 
 import type { HostKeySources } from './ssh/host-keys.js';
 import { ConnectionPool } from './ssh/pool.js';
 import type { FleetData, FleetStore, TrustedKey } from './store/types.js';
+import { isCanonicalMac } from './hosts/mac.js';
+import type { SendOptions, WolTarget } from './wake/magic-packet.js';
+import type { LearnedNet } from './wake/targets.js';
+import { WakeState } from './wake/wake-state.js';
+import { wakeHost as runWake, type GuardedTarget, type WakeDeps } from './wake/wake.js';
+import { checkIdleSettings, overlayStatus } from './wake/idle.js';
 
 export interface FleetDeps {
   store: FleetStore;
@@ -56,6 +74,17 @@ export interface FleetDeps {
   nodeCandidates?: string[];
   /** Agent manager timings (tests use short ones). */
   agent?: { retryMs?: number; restartIntervalMs?: number; batchIntervalMs?: number };
+  /** Wake-on-LAN: tests point every host at loopback and pass a guard that refuses anything else. */
+  wake?: {
+    /** Sees every target before a packet is sent or relayed; throwing aborts the wake. */
+    guard?: (t: GuardedTarget) => void;
+    send?: (mac: string, targets: WolTarget[], opts: SendOptions) => Promise<WolTarget[]>;
+    networkInterfaces?: WakeDeps['networkInterfaces'];
+    tcpProbe?: WakeDeps['tcpProbe'];
+    pollIntervalMs?: number;
+    /** Where announced suspends and learned MAC/subnet are kept; default <data dir>/wake-state.json, null = memory only. */
+    statePath?: string | null;
+  };
 }
 
 export interface Fleet extends FleetApi {
@@ -70,11 +99,16 @@ export interface Fleet extends FleetApi {
   close(): Promise<void>;
 }
 
+/** The energy report covers the last 30 days. */
+const ENERGY_WINDOW_MS = 30 * 24 * 3_600_000;
+
 const HISTORY_RANGES: readonly HistoryRange[] = ['1h', '24h', '7d'];
 const DEPLOY_MODES = ['auto', 'system', 'user'] as const;
 
 const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const DEFAULT_PROMPT_TIMEOUT_MS = 5 * 60_000;
+/** A host still sampling this long after announcing a suspend did not suspend. */
+const STALE_ANNOUNCEMENT_MS = 30_000;
 
 interface PendingPrompt {
   prompt: Prompt;
@@ -93,9 +127,17 @@ class FleetCore implements Fleet {
   private readonly keepConnected: boolean;
   private readonly env: NodeJS.ProcessEnv;
   private readonly agents: AgentManager;
+  private readonly notifier: Notifier;
   /** One deploy, upgrade or uninstall per host at a time. */
   private readonly operations = new Map<string, DeployOperation>();
   private closed = false;
+  /** Announced suspends and learned network facts, persisted beside the store. */
+  private readonly wakeState: WakeState;
+  /** Hosts a magic packet was sent to and that are not back yet: since when. */
+  private readonly waking = new Map<string, number>();
+  /** The state last pushed per host, so an asleep host retrying its connection does not flood events. */
+  private readonly lastPushed = new Map<string, string>();
+  private readonly closing = new AbortController();
 
   constructor(private readonly deps: FleetDeps) {
     this.events.setMaxListeners(0);
@@ -113,7 +155,13 @@ class FleetCore implements Fleet {
       agentSocket: deps.agentSocket ?? this.env.SSH_AUTH_SOCK ?? undefined,
       options: { ...DEFAULT_CONNECTION_OPTIONS, keepConnected: this.keepConnected, ...deps.connection },
     });
-    this.pool.on('status', (s: HostStatus) => this.emit('host-status', s));
+    const statePath = deps.wake?.statePath !== undefined ? deps.wake.statePath : join(dirname(deps.store.path), 'wake-state.json');
+    this.wakeState = new WakeState(statePath);
+    this.notifier = new Notifier({
+      preferences: () => this.data().preferences,
+      emit: (n) => this.emit('notification', n),
+    });
+    this.pool.on('status', (s: HostStatus) => this.onPoolStatus(s));
     this.agents = new AgentManager({
       connections: { get: (n) => this.pool.get(n), names: () => this.data().hosts.map((h) => h.name) },
       statusEvents: (listener) => {
@@ -121,8 +169,18 @@ class FleetCore implements Fleet {
         return () => this.pool.off('status', listener);
       },
       bundledVersion: this.bundledVersion(),
-      onStatus: (s) => this.emit('agent-status', s),
-      onMetrics: (b) => this.emit('metrics', b),
+      onStatus: (s) => {
+        if (s.info) this.learn(s.name, s.info.primaryInterface);
+        this.notifier.agentStatus(s);
+        this.emit('agent-status', s);
+      },
+      onMetrics: (b) => {
+        this.noteSamples(b.samples);
+        this.emit('metrics', b);
+      },
+      onSuspending: (name, ev) => this.onSuspending(name, ev),
+      onResumed: (name, ev) => this.onResumed(name, ev),
+      onIdleStatus: (name, status) => this.emit('idle-status', { name, status }),
       ...deps.agent,
     });
     // The CLI asks agents on demand (checkAgent); the app and the harness follow every online host.
@@ -220,8 +278,18 @@ class FleetCore implements Fleet {
       if (renamed && h.jump === name) return { ...h, jump: host.name };
       return h;
     });
-    this.deps.store.write({ ...data, hosts });
-    if (renamed) this.deps.secrets.rename(name, host.name);
+    let sleepLog = data.sleepLog;
+    if (renamed && sleepLog[name]) {
+      const { [name]: moved, ...rest } = sleepLog;
+      sleepLog = { ...rest, [host.name]: moved! };
+    }
+    this.deps.store.write({ ...data, hosts, sleepLog });
+    if (renamed) {
+      this.notifier.forget(name);
+      this.deps.secrets.rename(name, host.name);
+      this.wakeState.rename(name, host.name);
+      this.lastPushed.delete(name);
+    }
 
     const reachChanged =
       renamed ||
@@ -250,10 +318,14 @@ class FleetCore implements Fleet {
         'name',
       );
     }
-    this.deps.store.write({ ...data, hosts: data.hosts.filter((h) => h.name !== name) });
+    const { [name]: _dropped, ...sleepLog } = data.sleepLog;
+    this.deps.store.write({ ...data, hosts: data.hosts.filter((h) => h.name !== name), sleepLog });
+    this.notifier.forget(name);
     this.pool.remove(name);
     this.agents.forget(name);
     this.deps.secrets.delete(name);
+    this.wakeState.forget(name);
+    this.lastPushed.delete(name);
     this.publishHosts();
   }
 
@@ -300,12 +372,12 @@ class FleetCore implements Fleet {
   }
 
   async getStatuses(): Promise<HostStatus[]> {
-    return this.data().hosts.map((h) => this.pool.statusOf(h.name));
+    return this.data().hosts.map((h) => this.overlay(this.pool.statusOf(h.name)));
   }
 
   async connectHost(name: string): Promise<HostStatus> {
     this.getHost(name);
-    return this.pool.get(name).connectNow();
+    return this.overlay(await this.pool.get(name).connectNow());
   }
 
   async disconnectHost(name: string): Promise<void> {
@@ -315,7 +387,7 @@ class FleetCore implements Fleet {
 
   async checkHosts(names: string[] = []): Promise<HostStatus[]> {
     const targets = names.length ? names.map((n) => this.getHost(n).name) : this.data().hosts.map((h) => h.name);
-    return Promise.all(targets.map((n) => this.pool.get(n).connectNow()));
+    return Promise.all(targets.map(async (n) => this.overlay(await this.pool.get(n).connectNow())));
   }
 
   async trustHostKey(name: string, fingerprint: string): Promise<HostStatus> {
@@ -355,6 +427,8 @@ class FleetCore implements Fleet {
         (k) => !(k.host.toLowerCase() === host.host.toLowerCase() && k.port === host.port && k.keyType === key.keyType),
       );
       this.deps.store.write({ ...data, trustedKeys: [...others, key] });
+      // The "unknown key" message was answered by the user; it is not an error worth keeping.
+      conn.forgetLastError();
     }
     return conn.connectNow();
   }
@@ -531,7 +605,238 @@ class FleetCore implements Fleet {
     }
   }
 
+  // ---- Wake, sleep and idle --------------------------------------------------------------------
+
+  /** 'asleep' / 'waking' laid over what the SSH connection says (HostState docs in preload/api.ts). */
+  private overlay(s: HostStatus): HostStatus {
+    return overlayStatus(s, this.wakeState.asleep(s.name), this.waking.get(s.name));
+  }
+
+  private push(s: HostStatus): void {
+    const out = this.overlay(s);
+    // A host asleep or waking keeps retrying its connection: one event per overlay state is enough.
+    const key = out.state === 'asleep' || out.state === 'waking' ? out.state : `${out.state}|${out.since}|${out.error ?? ''}`;
+    if ((out.state === 'asleep' || out.state === 'waking') && this.lastPushed.get(s.name) === key) return;
+    this.lastPushed.set(s.name, key);
+    this.notifier.hostStatus(out);
+    this.emit('host-status', out);
+  }
+
+  private onPoolStatus(s: HostStatus): void {
+    // Back online: whatever was announced is over.
+    if (s.state === 'online' && this.wakeState.asleep(s.name)) {
+      this.wakeState.setAsleep(s.name, null);
+      this.updateSleepLog(s.name, (list) => closeOpenPeriod(list, Date.now()));
+    }
+    this.push(s);
+  }
+
+  private onSuspending(name: string, ev: SuspendingEvent): void {
+    if (ev.dryRun) return; // the agent only says what it would have done
+    this.wakeState.setAsleep(name, { at: ev.at, reason: ev.reason });
+    this.updateSleepLog(name, (list) =>
+      recordSleepPeriod(list, { suspendedAt: ev.at, resumedAt: null, reason: ev.reason, wolArmed: ev.wolArmed, wolMessage: ev.wolMessage }, SLEEP_LOG_LIMIT),
+    );
+    this.notifier.slept(name, { reason: ev.reason, wolArmed: ev.wolArmed, wolMessage: ev.wolMessage, at: ev.at });
+    if (this.pool.statusOf(name).state !== 'online') this.push(this.pool.statusOf(name));
+  }
+
+  /**
+   * An announced suspend that did not happen (the suspend command failed) must not leave the host
+   * marked: samples still arriving well after the announcement, over a live connection, clear it.
+   */
+  private noteSamples(samples: { name: string; sample: { sampledAt: number } }[]): void {
+    for (const { name, sample } of samples) {
+      const mark = this.wakeState.asleep(name);
+      if (mark && sample.sampledAt > mark.at + STALE_ANNOUNCEMENT_MS && this.pool.statusOf(name).state === 'online') {
+        this.wakeState.setAsleep(name, null);
+      }
+    }
+  }
+
+  private onResumed(name: string, ev: ResumedEvent): void {
+    this.updateSleepLog(name, (list) => closeOpenPeriod(list, ev.at));
+    this.notifier.woke(name, { sleptSeconds: ev.sleptSeconds });
+    if (this.wakeState.asleep(name)) {
+      this.wakeState.setAsleep(name, null);
+      this.push(this.pool.statusOf(name));
+    }
+  }
+
+  private setWaking(name: string, on: boolean): void {
+    if (on) this.waking.set(name, Date.now());
+    else if (!this.waking.delete(name)) return;
+    if (!this.closed) this.push(this.pool.statusOf(name));
+  }
+
+  /**
+   * Keep what the agent reports about the host's network: the MAC goes into the host record only when
+   * the user left it empty (a user-set MAC is never overwritten); MAC, subnet and broadcast also go
+   * into wake-state.json, refreshed on every connect.
+   */
+  private learn(name: string, pi: NetworkInterfaceInfo | null): void {
+    if (!pi) return;
+    try {
+      const mac = isCanonicalMac(pi.mac) ? pi.mac : null;
+      const learned: LearnedNet = { mac, ipv4: pi.ipv4, netmask: pi.netmask, broadcast: pi.broadcast, at: Date.now() };
+      this.wakeState.setNet(name, learned);
+      const data = this.data();
+      const host = data.hosts.find((h) => h.name === name);
+      if (host && host.mac === null && mac) {
+        this.deps.store.write({ ...data, hosts: data.hosts.map((h) => (h.name === name ? { ...h, mac } : h)) });
+        this.publishHosts();
+      }
+    } catch {
+      // Learning is best effort; the wake asks for a MAC when none is known.
+    }
+  }
+
+  private wakeDeps(): WakeDeps {
+    const w = this.deps.wake ?? {};
+    const deps: WakeDeps = {
+      host: (n) => this.getHost(n),
+      hosts: () => this.data().hosts,
+      net: (n) => this.wakeState.net(n),
+      sshState: (n) => this.pool.statusOf(n).state,
+      agentConnected: (n) => this.agents.connected(n),
+      // After close() the pool must not grow new connections from a wake still winding down.
+      connectNow: async (n) => (this.closed ? { name: n, state: 'offline', error: 'Closed.', since: Date.now() } : this.pool.get(n).connectNow()),
+      agentReady: (n) => this.agents.ready(n),
+      relaySend: (relay, params) => this.agents.call(relay, 'wol.send', params),
+      onProgress: (p) => {
+        this.notifier.wakeProgress(p);
+        this.emit('wake-progress', p);
+      },
+      setWaking: (n, on) => this.setWaking(n, on),
+      signal: this.closing.signal,
+    };
+    if (w.guard) deps.guard = w.guard;
+    if (w.send) deps.send = w.send;
+    if (w.networkInterfaces) deps.networkInterfaces = w.networkInterfaces;
+    if (w.tcpProbe) deps.tcpProbe = w.tcpProbe;
+    if (w.pollIntervalMs !== undefined) deps.pollIntervalMs = w.pollIntervalMs;
+    return deps;
+  }
+
+  async wakeHost(name: string, options?: WakeOptions): Promise<WakeResult> {
+    this.getHost(name);
+    if (this.waking.has(name)) throw new FleetError('conflict', `${name} is already being woken; wait for it to come back or time out.`, 'name');
+    return runWake(this.wakeDeps(), name, options);
+  }
+
+  /** The agent of a host, connected (SSH and agent) on demand; FleetError 'failed' saying why not. */
+  private async agentOf(name: string): Promise<void> {
+    this.getHost(name);
+    const asleep = this.wakeState.asleep(name);
+    if (asleep && this.pool.statusOf(name).state !== 'online') {
+      // Try anyway (it may have been woken by someone else), but say "asleep" when it is not there.
+      const s = await this.pool.get(name).connectNow();
+      if (s.state !== 'online') throw new FleetError('failed', `${name} is asleep (since ${new Date(asleep.at).toISOString()}). Wake it first: fleetwake wake ${name}`);
+    }
+    await this.onlineConnection(name);
+    const a = await this.agents.ready(name);
+    if (!this.agents.connected(name)) {
+      const hint = a.state === 'not-installed' ? ` Install it with: fleetwake agent deploy ${name}` : '';
+      throw new FleetError('failed', `The agent on ${name} is ${a.state}${a.message ? `: ${a.message}` : ''}.${hint}`);
+    }
+  }
+
+  private async agentCall<T>(name: string, what: string, fn: () => Promise<T>): Promise<T> {
+    await this.agentOf(name);
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof FleetError) throw e;
+      const msg = (e as Error)?.message ?? String(e);
+      const code = (e as { code?: number }).code;
+      // The agent validates settings itself: its refusal is the user's input being wrong.
+      if (code === -32602) throw new FleetError('invalid-input', `${name}: ${msg}`, 'settings');
+      if (code === -32601) throw new FleetError('failed', `The agent on ${name} cannot ${what} (it is too old: upgrade it with fleetwake agent upgrade ${name}).`);
+      throw new FleetError('failed', `${name}: could not ${what}: ${msg}`);
+    }
+  }
+
+  async suspendHost(name: string): Promise<void> {
+    const r = await this.agentCall(name, 'suspend', () => this.agents.call(name, 'suspend.now', {}));
+    // Remembered now as well: a CLI exits before the agent's announcement would reach it.
+    if (!r.dryRun) this.wakeState.setAsleep(name, { at: r.at, reason: 'manual' });
+  }
+
+  async getIdleStatus(name: string): Promise<HostIdle> {
+    this.getHost(name);
+    let status: IdleStatus;
+    try {
+      status = await this.agentCall(name, 'read the idle status', () => this.agents.call(name, 'idle.status', {}));
+    } catch (e) {
+      if (e instanceof FleetError && e.code === 'failed') return { name, status: null, message: e.message };
+      throw e;
+    }
+    return { name, status };
+  }
+
+  async configureIdle(name: string, settings: Partial<IdleSettings>): Promise<HostIdle> {
+    this.getHost(name);
+    const checked = checkIdleSettings(settings);
+    const status = await this.agentCall(name, 'change the idle settings', () => this.agents.call(name, 'idle.configure', { settings: checked }));
+    const idle: HostIdle = { name, status };
+    this.emit('idle-status', idle);
+    return idle;
+  }
+
+  async getSleepHistory(name: string): Promise<SleepPeriod[]> {
+    this.getHost(name);
+    return this.agentCall(name, 'read the sleep history', () => this.agents.call(name, 'sleep.history', {}));
+  }
+
+  /** What the core saw of a host's sleeps, kept in the store for the energy report. */
+  private updateSleepLog(name: string, change: (list: readonly SleepPeriod[]) => readonly SleepPeriod[]): void {
+    try {
+      const data = this.data();
+      if (!data.hosts.some((h) => h.name === name)) return;
+      const before = data.sleepLog[name] ?? [];
+      const after = change(before);
+      if (after === before) return;
+      this.deps.store.write({ ...data, sleepLog: { ...data.sleepLog, [name]: [...after] } });
+    } catch {
+      // Losing one observation only makes the energy estimate smaller; never fail an event for it.
+    }
+  }
+
+  async getEnergyReport(): Promise<EnergyReport> {
+    const until = Date.now();
+    const since = until - ENERGY_WINDOW_MS;
+    const data = this.data();
+    const periods: Record<string, SleepPeriod[]> = {};
+    const measuredIdleWatts: Record<string, number | null> = {};
+    await Promise.all(
+      data.hosts.map(async (h) => {
+        const own = data.sleepLog[h.name] ?? [];
+        let fromAgent: SleepPeriod[] = [];
+        if (this.agents.connected(h.name)) {
+          // The agent's record wins where both saw the same sleep; an unreachable agent leaves ours.
+          fromAgent = await this.agents.call(h.name, 'sleep.history', {}).catch(() => []);
+        }
+        periods[h.name] = mergeSleepPeriods(fromAgent, own, SLEEP_LOG_LIMIT);
+        const latest = this.agents.latest(h.name);
+        measuredIdleWatts[h.name] = latest ? sampleWatts(latest) : null;
+      }),
+    );
+    return computeEnergy({ periods, since, until, prefs: data.preferences, measuredIdleWatts, hosts: data.hosts.map((h) => h.name) });
+  }
+
+  async getPreferences(): Promise<Preferences> {
+    return this.data().preferences;
+  }
+
+  async setPreferences(prefs: Partial<Preferences>): Promise<Preferences> {
+    const data = this.data();
+    const next = applyPreferences(data.preferences, prefs);
+    this.deps.store.write({ ...data, preferences: next });
+    return next;
+  }
+
   async close(): Promise<void> {
+    this.closing.abort();
     this.closed = true;
     this.agents.close();
     for (const id of [...this.prompts.keys()]) this.settlePrompt(id, null);

@@ -1,6 +1,20 @@
-import type { AgentInfo, AgentMode, HistoryPoint, HistoryRange, MetricsSample } from '../remote-agent/protocol.js';
+import type { AgentInfo, AgentMode, HistoryPoint, HistoryRange, IdleSettings, IdleStatus, MetricsSample, SleepPeriod } from '../remote-agent/protocol.js';
 
-export type { AgentInfo, AgentMode, GpuProcess, GpuSample, HistoryPoint, HistoryRange, MetricsSample } from '../remote-agent/protocol.js';
+export type {
+  AgentInfo,
+  AgentMode,
+  GateResult,
+  GpuProcess,
+  GpuSample,
+  HistoryPoint,
+  HistoryRange,
+  IdleGate,
+  IdleSettings,
+  IdleState,
+  IdleStatus,
+  MetricsSample,
+  SleepPeriod,
+} from '../remote-agent/protocol.js';
 
 /**
  * Contract 1: everything the renderer may ask of main, and every event main pushes.
@@ -17,6 +31,10 @@ export const HOST_STATES = [
   'host-key-unknown',
   'host-key-changed',
   'error',
+  /** The agent announced a suspend and the host has been unreachable since. */
+  'asleep',
+  /** A magic packet was sent; waiting for the host to come back. */
+  'waking',
 ] as const;
 export type HostState = (typeof HOST_STATES)[number];
 
@@ -177,6 +195,83 @@ export interface ApiError {
   field?: string;
 }
 
+export type WakeStep = 'packet-sent' | 'network-up' | 'ssh-up' | 'agent-up' | 'failed';
+
+export interface WakeProgress {
+  name: string;
+  step: WakeStep;
+  message: string;
+  at: number;
+}
+
+export interface WakeOptions {
+  /** Wait until the host answers over SSH (and its agent, when installed). Default true in the app. */
+  wait?: boolean;
+  timeoutSeconds?: number;
+  /** Send the packet through this awake fleet member's agent (relay); 'auto' picks one on the same subnet. */
+  via?: string | 'auto' | null;
+}
+
+export interface WakeResult {
+  name: string;
+  /** Where the packets went: local broadcast addresses, or the relay host. */
+  sentVia: string;
+  targets: { address: string; port: number }[];
+  /** Seconds from the packet to the last step reached. */
+  seconds: number;
+  state: HostState;
+}
+
+export interface HostIdle {
+  name: string;
+  status: IdleStatus | null;
+  /** Why there is no status (agent not installed, unreachable). */
+  message?: string;
+}
+
+export type NotificationKind = 'slept' | 'woke' | 'wake-timeout' | 'host-key-changed' | 'agent-unreachable';
+
+export interface Preferences {
+  notifications: Record<NotificationKind, boolean>;
+  /** What a host draws while awake and idle when nothing better is measured, in watts. */
+  baselineWatts: number;
+  /** What a sleeping host still draws, in watts. */
+  sleepWatts: number;
+  /** Price per kWh for the money estimate; null hides money. */
+  pricePerKwh: number | null;
+  currency: string;
+}
+
+export interface EnergyHost {
+  name: string;
+  hoursAsleep: number;
+  hoursAwake: number;
+  /** Watts the estimate used for awake-and-idle: measured GPU + RAPL power where known, else the baseline. */
+  wattsUsed: number;
+  measured: boolean;
+  kwhSaved: number;
+  moneySaved: number | null;
+}
+
+export interface EnergyReport {
+  /** ms since epoch: the report covers [since, until]. */
+  since: number;
+  until: number;
+  hosts: EnergyHost[];
+  totalKwhSaved: number;
+  totalMoneySaved: number | null;
+  currency: string;
+}
+
+/** What the core asks the Electron shell to show as a native notification (already filtered by preference). */
+export interface FleetNotification {
+  kind: NotificationKind;
+  host: string;
+  title: string;
+  body: string;
+  at: number;
+}
+
 export interface FleetApi {
   getAppInfo(): Promise<AppInfo>;
   listHosts(): Promise<HostView[]>;
@@ -201,6 +296,14 @@ export interface FleetApi {
   uninstallAgent(name: string, options?: { purge?: boolean }): Promise<AgentStatus>;
   getLatestMetrics(name: string): Promise<MetricsSample | null>;
   getMetricsHistory(name: string, range: HistoryRange): Promise<MetricsHistory>;
+  wakeHost(name: string, options?: WakeOptions): Promise<WakeResult>;
+  suspendHost(name: string): Promise<void>;
+  getIdleStatus(name: string): Promise<HostIdle>;
+  configureIdle(name: string, settings: Partial<IdleSettings>): Promise<HostIdle>;
+  getSleepHistory(name: string): Promise<SleepPeriod[]>;
+  getEnergyReport(): Promise<EnergyReport>;
+  getPreferences(): Promise<Preferences>;
+  setPreferences(prefs: Partial<Preferences>): Promise<Preferences>;
 }
 
 export interface FleetEvents {
@@ -211,6 +314,9 @@ export interface FleetEvents {
   'agent-status': AgentStatus;
   'deploy-progress': DeployProgress;
   metrics: MetricsBatch;
+  'wake-progress': WakeProgress;
+  'idle-status': HostIdle;
+  notification: FleetNotification;
 }
 
 export type FleetMethod = keyof FleetApi;
@@ -238,6 +344,14 @@ export const FLEET_METHODS = [
   'uninstallAgent',
   'getLatestMetrics',
   'getMetricsHistory',
+  'wakeHost',
+  'suspendHost',
+  'getIdleStatus',
+  'configureIdle',
+  'getSleepHistory',
+  'getEnergyReport',
+  'getPreferences',
+  'setPreferences',
 ] as const satisfies readonly FleetMethod[];
 
 // Compile-time check that no method of FleetApi is missing from FLEET_METHODS.
@@ -253,6 +367,9 @@ export const FLEET_EVENTS = [
   'agent-status',
   'deploy-progress',
   'metrics',
+  'wake-progress',
+  'idle-status',
+  'notification',
 ] as const satisfies readonly FleetEventName[];
 
 export const IPC_INVOKE_PREFIX = 'fleet:';

@@ -11,7 +11,8 @@ import { MetricsHistory } from './history/store.js';
 import { probeGpu, readGpus } from './metrics/gpu/nvidia-smi.js';
 import { createSampler, primaryInterface } from './metrics/sampler.js';
 import { resolveOnPath, resolvePaths, socketPathProblem, type AgentPaths } from './paths.js';
-import { PROTOCOL_VERSION, type AgentInfo, type AgentMode, type MetricsSample } from './protocol.js';
+import { clockText } from './idle/engine.js';
+import { PROTOCOL_VERSION, type AgentInfo, type AgentMode, type IdleStatus, type MetricsSample } from './protocol.js';
 import { AgentAlreadyRunningError, AgentClientError, bridgeErrorLine, describeConnectError, probeSocket, rpcCall } from './rpc/socket.js';
 import { VERSION } from './version.js';
 
@@ -36,6 +37,9 @@ Commands:
   status [--json]                 is the daemon running: pid, version, mode, socket, config error
   metrics [--json]                the latest sample from the daemon (sampled here once if it is not running)
   gpu-check                       probe nvidia-smi and print what it returned, or why it could not
+  suspend status [--json]         the idle state, every gate with its reason, when the box will suspend
+  suspend enable|disable [--json] switch suspend-when-idle on or off (kept in the state folder)
+  suspend now [--json]            suspend now (same steps as an idle suspend; dry_run is honoured)
   rpc                             JSON-RPC bridge: stdin/stdout <-> the daemon's socket
   version                         print the version
   help                            this text
@@ -50,7 +54,7 @@ Exit codes:
   0  ok (status: running; gpu-check: GPU data readable)
   1  failure (gpu-check: no GPU data; rpc: agent unreachable, one JSON-RPC error line printed; other errors)
   2  usage error
-  3  status: the agent is not running
+  3  status, suspend: the agent is not running
   4  run: another fleetwake-agent is already running on the socket
 `;
 
@@ -63,6 +67,8 @@ export interface CliIo {
 
 interface Parsed {
   command: string;
+  /** suspend's action: status | enable | disable | now. */
+  sub: string;
   mode: AgentMode | undefined;
   json: boolean;
   foreground: boolean;
@@ -76,12 +82,15 @@ const FLAGS_BY_COMMAND: Record<string, string[]> = {
   metrics: ['--mode', '--json'],
   'gpu-check': ['--mode', '--json'],
   rpc: ['--mode'],
+  suspend: ['--mode', '--json'],
   version: ['--json'],
   help: [],
 };
 
+const SUSPEND_ACTIONS = ['status', 'enable', 'disable', 'now'];
+
 export function parseArgs(argv: string[]): Parsed | string {
-  const out: Parsed = { command: '', mode: undefined, json: false, foreground: false, detach: false, help: false };
+  const out: Parsed = { command: '', sub: '', mode: undefined, json: false, foreground: false, detach: false, help: false };
   const rest = [...argv];
   while (rest.length > 0) {
     const a = rest.shift()!;
@@ -95,6 +104,7 @@ export function parseArgs(argv: string[]): Parsed | string {
       out.mode = v;
     } else if (a.startsWith('-')) return `unknown option ${a}`;
     else if (!out.command) out.command = a;
+    else if (out.command === 'suspend' && !out.sub) out.sub = a;
     else return `unexpected argument ${a}`;
   }
   if (!out.command) out.command = out.help ? 'help' : '';
@@ -105,6 +115,9 @@ export function parseArgs(argv: string[]): Parsed | string {
     if (set && !allowed.includes(flag)) return `${flag} does not apply to ${out.command}`;
   }
   if (out.foreground && out.detach) return '--foreground and --detach exclude each other';
+  if (out.command === 'suspend' && !out.help && !SUSPEND_ACTIONS.includes(out.sub)) {
+    return `suspend needs one of ${SUSPEND_ACTIONS.join('|')}${out.sub ? ` (got ${out.sub})` : ''}`;
+  }
   return out;
 }
 
@@ -149,6 +162,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       return gpuCheck(parsed, io);
     case 'rpc':
       return bridge(parsed, io);
+    case 'suspend':
+      return suspendCommand(parsed, io);
     default:
       return EXIT.USAGE;
   }
@@ -356,6 +371,48 @@ async function gpuCheck(parsed: Parsed, io: CliIo): Promise<number> {
     write(io.stdout, lines.join('\n'));
   }
   return probe.gpu ? EXIT.OK : EXIT.FAILURE;
+}
+
+const GATE_MARK = (g: IdleStatus['gates'][number]) => (g.status === 'unavailable' ? '?' : g.blocking ? 'x' : 'ok');
+
+export function formatIdleStatus(s: IdleStatus, now = Date.now()): string {
+  const at = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const lines = [
+    `state:    ${s.state}${s.idleSince !== null ? ` since ${at(s.idleSince)}` : ''}`,
+    `suspend:  ${s.settings.enableSuspend ? 'enabled' : 'disabled'}${s.dryRun ? ' (dry run: the command is not run)' : ''}; command: ${s.suspendCommand.join(' ')}`,
+    `next:     ${s.suspendAt === null ? 'no suspend planned' : `suspends at ${at(s.suspendAt)} (in ${clockText(Math.max(0, (s.suspendAt - now) / 1000))}) if nothing changes`}`,
+    `settings: cpu < ${s.settings.cpuIdleThreshold}%, gpu < ${s.settings.gpuIdleThreshold}%, network < ${s.settings.networkThresholdBytesPerSec} B/s, ` +
+      `window ${s.settings.windowSeconds} s, timeout ${s.settings.idleTimeoutSeconds} s, min ${s.settings.minSamples} samples (${s.samples} now)`,
+    'gates:',
+    ...s.gates.map((g) => `  ${GATE_MARK(g).padEnd(3)}${g.gate.padEnd(15)}${g.reason}`),
+  ];
+  return lines.join('\n');
+}
+
+async function suspendCommand(parsed: Parsed, io: CliIo): Promise<number> {
+  const paths = clientPaths(parsed, io);
+  try {
+    if (parsed.sub === 'now') {
+      const r = await rpcCall<{ at: number; dryRun: boolean }>(paths.socket, 'suspend.now', {}, 10_000);
+      if (parsed.json) write(io.stdout, JSON.stringify(r));
+      else write(io.stdout, r.dryRun ? 'dry run: the suspend is recorded and announced, the command is not run' : 'suspending now');
+      return EXIT.OK;
+    }
+    const status =
+      parsed.sub === 'status'
+        ? await rpcCall<IdleStatus>(paths.socket, 'idle.status', {}, 10_000)
+        : await rpcCall<IdleStatus>(paths.socket, 'idle.configure', { settings: { enableSuspend: parsed.sub === 'enable' } }, 10_000);
+    if (parsed.json) write(io.stdout, JSON.stringify(status));
+    else write(io.stdout, `${parsed.sub === 'status' ? '' : `suspend when idle ${parsed.sub}d\n`}${formatIdleStatus(status)}`);
+    return EXIT.OK;
+  } catch (err) {
+    const code = err instanceof AgentClientError ? err.code : 'EUNKNOWN';
+    const notRunning = code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTDIR';
+    const reason = (err as Error).message;
+    if (parsed.json) write(io.stdout, JSON.stringify({ ok: false, running: !notRunning, reason, errno: code }));
+    write(io.stderr, `fleetwake-agent: ${notRunning ? `the agent is not running: ${reason}` : reason}`);
+    return notRunning ? EXIT.NOT_RUNNING : EXIT.FAILURE;
+  }
 }
 
 /** stdin → socket, socket → stdout. Unreachable agent: one JSON-RPC error line naming the cause, exit 1. */

@@ -1,6 +1,6 @@
 /**
- * The agent daemon: config (with last-good reloads), the sampling loop, metrics history, and the JSON-RPC
- * methods of protocol.ts, served on the unix socket. Everything it touches outside itself is injected
+ * The agent daemon: config (with last-good reloads), the sampling loop, metrics history, the idle engine
+ * and suspend (idle/), and the JSON-RPC methods of protocol.ts, served on the unix socket. Everything it touches outside itself is injected
  * (DaemonDeps) so tests run it with fakes and a fake clock; cli.ts wires the real modules.
  */
 import { execFile } from 'node:child_process';
@@ -9,6 +9,11 @@ import type { Server } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { createLogger, loadConfig, type AgentConfig, type Logger } from './config/index.js';
+import { CheckRunner, realChecks, realExec, type Exec, type IdleChecks } from './idle/checks.js';
+import { IdleEngine, statusSignature, type EngineSettings, type EngineStatus } from './idle/engine.js';
+import { SleepHistory } from './idle/sleep-history.js';
+import { crossFieldProblem, effectiveSettings, SettingsStore, validateIdleSettings, YAML_KEYS } from './idle/settings.js';
+import { armWol, parseMac, sendMagicPacket, WOL_DEFAULT_PORT, wolSendProblem } from './idle/wol.js';
 import type { AgentPaths } from './paths.js';
 import { resolveOnPath } from './paths.js';
 import {
@@ -19,8 +24,13 @@ import {
   type AgentMethods,
   type HistoryPoint,
   type HistoryRange,
+  type IdleSettings,
+  type IdleStatus,
   type MetricsSample,
   type NetworkInterfaceInfo,
+  type ResumedEvent,
+  type SleepPeriod,
+  type SuspendingEvent,
 } from './protocol.js';
 import { listenAgentSocket, removeSocketFile } from './rpc/socket.js';
 import { noParams, RpcError, RpcServer, type MethodSpec, type RpcConnection } from './rpc/server.js';
@@ -65,6 +75,12 @@ export interface DaemonDeps {
   detectHost?(): Promise<HostCapabilities>;
   hostname?(): string;
   clock?: Clock;
+  /** The outside idle checks (inhibitors, sessions, Ollama, custom); default: the real ones (idle/checks.ts). */
+  idleChecks?: IdleChecks;
+  /** Runs ethtool and the suspend command (execFile, no shell); default: the real one. */
+  exec?: Exec;
+  /** Sends magic packets for wol.send; default: dgram (idle/wol.ts). */
+  sendWol?(opts: { mac: Buffer; address: string; port: number }): Promise<number>;
 }
 
 export interface DaemonOptions {
@@ -78,6 +94,8 @@ export interface DaemonOptions {
   /** Write paths.pidFile (default: same as listen). */
   pidFile?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** How long agent.suspending gets to reach the clients before the suspend command runs (default 300 ms). */
+  suspendFlushMs?: number;
 }
 
 const REAL_CLOCK: Clock = {
@@ -87,6 +105,23 @@ const REAL_CLOCK: Clock = {
 };
 
 const HISTORY_FLUSH_MS = 60_000;
+/** How long a tick waits for the outside idle checks before using their previous results. */
+const CHECK_WAIT_MS = 1500;
+
+/**
+ * Resume detection. Each tick is due at a known wall-clock time; when its timer fires late, the process
+ * did not run for that long: the box slept (Node's timers count monotonic time, which stops in suspend,
+ * while the wall clock goes on), or the agent was frozen (SIGSTOP, a paused VM). A slow sample never
+ * counts: the next tick is scheduled only after the previous one finished.
+ *  - In general a resume is a tick later than resumeGapMs (3 x interval + 10 s): generous, so an
+ *    overloaded box or a clock step does not raise a false "resumed".
+ *  - After the agent itself ran the suspend command (a sleep period is open), it expects to be frozen, and
+ *    EXPECTED_SLEEP_LATENESS_MS is enough: short sleeps are noticed too.
+ */
+export function resumeGapMs(intervalSeconds: number): number {
+  return (3 * intervalSeconds + 10) * 1000;
+}
+export const EXPECTED_SLEEP_LATENESS_MS = 3000;
 const HISTORY_RANGES: readonly HistoryRange[] = ['1h', '24h', '7d'];
 
 /** systemd: /run/systemd/system exists; docker: `docker` on PATH or /var/run/docker.sock; sudo: root or `sudo -n true`. */
@@ -126,7 +161,8 @@ export class AgentDaemon {
   configError: string | null = null;
   latest: MetricsSample | null = null;
   /** Samples taken and failed (for tests and debugging). */
-  readonly counters = { samples: 0, sampleErrors: 0, reloads: 0 };
+  readonly counters = { samples: 0, sampleErrors: 0, reloads: 0, suspends: 0, resumes: 0 };
+  readonly engine: IdleEngine;
 
   private readonly paths: AgentPaths;
   private readonly deps: DaemonDeps;
@@ -147,6 +183,16 @@ export class AgentDaemon {
   private gpuProbePromise: Promise<void> = Promise.resolve();
   private hostCaps: HostCapabilities = { systemd: false, docker: false, sudo: false };
   private hostCapsPromise: Promise<void> = Promise.resolve();
+  private readonly settingsStore: SettingsStore;
+  private readonly sleepHistory: SleepHistory;
+  private readonly checks: CheckRunner;
+  private readonly exec: Exec;
+  /** Wall-clock time the next tick is due (null before the first timer). */
+  private nextDueAt: number | null = null;
+  /** The first sample after a resume spans the sleep (its CPU % and rates are meaningless): not fed. */
+  private skipIdleSample = false;
+  private lastIdleSignature = '';
+  private suspending: Promise<void> | null = null;
 
   constructor(opts: DaemonOptions) {
     this.opts = opts;
@@ -160,7 +206,38 @@ export class AgentDaemon {
     this.configError = loaded.error;
     this.fingerprint = configFingerprint(this.paths.configFile);
     this.log.configure({ level: this.config.logging.level, file: this.config.logging.file });
+    this.settingsStore = new SettingsStore(this.paths.stateDir);
+    this.settingsStore.load();
+    if (this.settingsStore.loadError) this.log.warn('idle settings file problem', { error: this.settingsStore.loadError });
+    this.sleepHistory = new SleepHistory(this.paths.stateDir);
+    this.exec = opts.deps.exec ?? realExec;
+    this.checks = new CheckRunner(opts.deps.idleChecks ?? realChecks({ exec: this.exec, env: opts.env }));
+    this.engine = new IdleEngine(this.engineSettings());
     this.rpc = new RpcServer({ methods: this.methods(), log: this.log });
+  }
+
+  /** agent.yaml's idle section with the RPC overrides on top. */
+  idleSettings(): IdleSettings {
+    return effectiveSettings(this.config, this.settingsStore.overrides);
+  }
+
+  private engineSettings(): EngineSettings {
+    return { ...this.idleSettings(), intervalSeconds: this.config.metrics.intervalSeconds };
+  }
+
+  private toIdleStatus(s: EngineStatus): IdleStatus {
+    return { ...s, dryRun: this.config.suspend.dryRun, suspendCommand: [...this.config.suspend.command] };
+  }
+
+  idleStatus(): IdleStatus {
+    return this.toIdleStatus(this.engine.status(this.clock.now(), this.checks.results()));
+  }
+
+  private pushIdleStatus(s: EngineStatus, force = false): void {
+    const sig = statusSignature(s);
+    if (!force && sig === this.lastIdleSignature) return;
+    this.lastIdleSignature = sig;
+    this.rpc.broadcast('idle.status', this.toIdleStatus(s), (c) => c.subscribed);
   }
 
   private methods(): Record<keyof AgentMethods, MethodSpec> {
@@ -195,7 +272,163 @@ export class AgentDaemon {
           return { ok: true };
         },
       },
+      'idle.status': { validate: noParams, handler: () => this.idleStatus() },
+      'idle.configure': {
+        validate: (p) => {
+          if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'params must be an object';
+          const extra = Object.keys(p).find((k) => k !== 'settings');
+          if (extra !== undefined) return `unexpected param "${extra.slice(0, 50)}"`;
+          const r = validateIdleSettings((p as { settings?: unknown }).settings);
+          return r.ok ? null : r.problems.join('; ');
+        },
+        handler: (p: { settings: Partial<IdleSettings> }) => this.configureIdle(p.settings),
+      },
+      'suspend.now': { validate: noParams, handler: () => this.suspendNow() },
+      'sleep.history': {
+        validate: (p) => {
+          if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'params must be an object';
+          const extra = Object.keys(p).find((k) => k !== 'limit');
+          if (extra !== undefined) return `unexpected param "${extra.slice(0, 50)}"`;
+          const limit = (p as { limit?: unknown }).limit;
+          if (limit === undefined) return null;
+          return typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= 10000 ? null : 'limit must be a whole number from 1 to 10000';
+        },
+        handler: (p: { limit?: number }): SleepPeriod[] => this.sleepHistory.list(p.limit),
+      },
+      'wol.send': {
+        validate: wolSendProblem,
+        handler: (p: { mac: string; address?: string; port?: number }) => this.wolSend(p),
+      },
     };
+  }
+
+  /** idle.configure: validated params in; cross-field check, persisted, applied. */
+  configureIdle(changes: Partial<IdleSettings>): IdleStatus {
+    const next = { ...this.idleSettings(), ...changes };
+    const problem = crossFieldProblem(next, this.config.metrics.intervalSeconds);
+    if (problem) throw new RpcError(RPC_ERRORS.INVALID_PARAMS, `invalid params: ${problem}`);
+    if (Object.keys(changes).length > 0) {
+      try {
+        this.settingsStore.save(changes);
+      } catch (err) {
+        this.log.error('cannot save idle settings', { file: this.settingsStore.path, error: err });
+        throw new RpcError(RPC_ERRORS.UNAVAILABLE, `cannot save the settings in ${this.settingsStore.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      this.engine.configure(this.engineSettings());
+      this.log.info('idle settings changed over RPC', { changes: Object.keys(changes).map((k) => `${YAML_KEYS[k as keyof IdleSettings]}=${String(changes[k as keyof IdleSettings])}`).join(',') });
+    }
+    const status = this.engine.status(this.clock.now(), this.checks.results());
+    this.pushIdleStatus(status);
+    return this.toIdleStatus(status);
+  }
+
+  private suspendNow(): { at: number; dryRun: boolean } {
+    if (this.suspending) throw new RpcError(RPC_ERRORS.UNAVAILABLE, 'a suspend is already in progress');
+    const at = this.clock.now();
+    const dryRun = this.config.suspend.dryRun;
+    // The answer goes out first (the handler's result is written before setImmediate callbacks run).
+    this.suspending = new Promise<void>((r) => setImmediate(r)).then(() => this.runSuspend('manual', at));
+    return { at, dryRun };
+  }
+
+  private startIdleSuspend(at: number): void {
+    if (this.suspending || this.stopping) return;
+    this.suspending = this.runSuspend('idle', at);
+  }
+
+  /** The pre-suspend steps and the command: arm WoL, record, tell every client, let it flush, run. */
+  private async runSuspend(reason: 'idle' | 'manual', at: number): Promise<void> {
+    try {
+      const cfg = this.config;
+      const dryRun = cfg.suspend.dryRun;
+      // Not again until a fresh window and a full timeout (the engine resets itself on an idle decision).
+      this.engine.reset();
+      let iface = cfg.wol.interface;
+      if (!iface) {
+        try {
+          iface = this.deps.primaryInterface()?.name ?? null;
+        } catch {
+          iface = null;
+        }
+      }
+      const wol = await armWol(this.exec, iface, { enable: cfg.wol.enable, dryRun, env: this.opts.env });
+      const period: SleepPeriod = { suspendedAt: at, resumedAt: dryRun ? at : null, reason, wolArmed: wol.armed, wolMessage: wol.message };
+      try {
+        this.sleepHistory.append(period);
+      } catch (err) {
+        this.log.error('cannot write the sleep history', { error: err });
+      }
+      this.counters.suspends++;
+      const event: SuspendingEvent = { at, reason, wolArmed: wol.armed, wolMessage: wol.message, dryRun };
+      const told = this.rpc.broadcast('agent.suspending', event);
+      this.log.info(dryRun ? 'dry run: would suspend now' : 'suspending', { reason, clients: told, wol: wol.message, command: cfg.suspend.command.join(' ') });
+      try {
+        await this.history?.flush();
+      } catch (err) {
+        this.log.warn('history flush before suspend failed', { error: err });
+      }
+      await new Promise<void>((r) => this.clock.setTimeout(r, this.opts.suspendFlushMs ?? 300));
+      if (dryRun || this.stopping) return;
+      const [file, ...args] = cfg.suspend.command;
+      const r = await this.exec(file!, args, { timeoutMs: cfg.suspend.timeoutSeconds * 1000, env: this.opts.env });
+      if (r.code === 0) {
+        this.log.info('suspend command finished', { command: cfg.suspend.command.join(' ') });
+        return;
+      }
+      const why = r.failure ?? `exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]!.slice(0, 200)}` : ''}`;
+      this.log.error('suspend command failed: the box stays up', { command: cfg.suspend.command.join(' '), error: why });
+      // It did not sleep: close the period and tell the clients the box is (still) up.
+      const now = this.clock.now();
+      try {
+        this.sleepHistory.close(now);
+      } catch (err) {
+        this.log.error('cannot write the sleep history', { error: err });
+      }
+      const resumed: ResumedEvent = { at: now, sleptSeconds: 0 };
+      this.rpc.broadcast('agent.resumed', resumed);
+    } catch (err) {
+      this.log.error('suspend failed', { error: err });
+    } finally {
+      this.suspending = null;
+    }
+  }
+
+  /** A gap between ticks: the box slept (or the agent was frozen). Fresh start for the idle decision. */
+  private onResume(now: number, awayMs: number): void {
+    this.counters.resumes++;
+    this.engine.reset();
+    this.checks.clear();
+    this.skipIdleSample = true;
+    let closed: SleepPeriod | null = null;
+    try {
+      closed = this.sleepHistory.close(now);
+    } catch (err) {
+      this.log.error('cannot write the sleep history', { error: err });
+    }
+    const event: ResumedEvent = { at: now, sleptSeconds: Math.round(awayMs / 1000) };
+    const told = this.rpc.broadcast('agent.resumed', event);
+    this.log.info('resume detected', { sleptSeconds: event.sleptSeconds, closedPeriod: closed !== null, clients: told });
+  }
+
+  private async wolSend(p: { mac: string; address?: string; port?: number }): Promise<{ sent: number; address: string; port: number }> {
+    const mac = parseMac(p.mac);
+    let address = p.address ?? null;
+    if (address === null) {
+      try {
+        address = this.deps.primaryInterface()?.broadcast ?? null;
+      } catch {
+        address = null;
+      }
+    }
+    if (address === null) throw new RpcError(RPC_ERRORS.UNAVAILABLE, 'this host has no directed broadcast address on its primary interface; pass address');
+    const port = p.port ?? WOL_DEFAULT_PORT;
+    try {
+      const sent = await (this.deps.sendWol ?? sendMagicPacket)({ mac, address, port });
+      this.log.info('magic packet relayed', { mac: p.mac, address, port, sent });
+      return { sent, address, port };
+    } catch (err) {
+      throw new RpcError(RPC_ERRORS.UNAVAILABLE, `cannot send the magic packet to ${address}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
 
   async info(): Promise<AgentInfo> {
@@ -239,6 +472,17 @@ export class AgentDaemon {
     this.started = true;
     const { paths } = this;
     mkdirSync(paths.stateDir, { recursive: true, mode: paths.mode === 'user' ? 0o700 : 0o755 });
+    const badLines = this.sleepHistory.load();
+    if (badLines > 0) this.log.warn('sleep history: skipped unreadable lines', { lines: badLines });
+    if (this.sleepHistory.open()) {
+      // Left open by a previous run (it never saw the resume): the best we know is "back by now".
+      try {
+        this.sleepHistory.close(this.clock.now());
+      } catch (err) {
+        this.log.error('cannot write the sleep history', { error: err });
+      }
+      this.log.info('closed a sleep period left open by a previous run');
+    }
     if (this.configError) this.log.warn('config invalid, using defaults', { error: this.configError });
     if (this.opts.listen !== false) {
       this.server = await listenAgentSocket({
@@ -301,6 +545,7 @@ export class AgentDaemon {
     // Aligned to multiples of the interval: no drift, and a slow sample skips a slot instead of overlapping.
     let delay = intervalMs - (now % intervalMs);
     if (delay < Math.min(50, intervalMs / 10)) delay += intervalMs;
+    this.nextDueAt = now + delay;
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       this.runTick();
@@ -317,11 +562,23 @@ export class AgentDaemon {
       });
   }
 
-  /** One loop step: config check, a sample, history, push to subscribers. Never throws. */
+  /** One loop step: resume check, config check, a sample, history, push, idle decision. Never throws. */
   async tick(): Promise<void> {
+    const tickAt = this.clock.now();
+    if (this.nextDueAt !== null) {
+      const late = tickAt - this.nextDueAt;
+      this.nextDueAt = null;
+      const expected = this.sleepHistory.open() !== null;
+      if (late > resumeGapMs(this.config.metrics.intervalSeconds) || (expected && late > EXPECTED_SLEEP_LATENESS_MS)) this.onResume(tickAt, late);
+    }
     this.checkConfig();
     const sampler = this.sampler;
     if (!sampler) return;
+    const checksDone = this.checks.start({
+      ollamaUrl: this.config.ollama.url,
+      customCheck: this.config.idle.customCheck,
+      customCheckTimeoutSeconds: this.config.idle.customCheckTimeoutSeconds,
+    });
     let sample: MetricsSample;
     try {
       sample = await sampler.sample();
@@ -344,6 +601,23 @@ export class AgentDaemon {
     }
     const sent = this.rpc.broadcast('metrics.sample', sample, (c) => c.subscribed);
     this.log.debug('sample', { subscribers: sent, gpuError: sample.gpuError ?? undefined });
+    await this.idleStep(sample, checksDone);
+  }
+
+  private async idleStep(sample: MetricsSample, checksDone: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([checksDone, new Promise<void>((r) => (timer = setTimeout(r, CHECK_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (this.stopping) return;
+    const skip = this.skipIdleSample;
+    this.skipIdleSample = false;
+    const now = this.clock.now();
+    const decision = this.engine.update(now, skip ? null : sample, this.checks.results());
+    this.pushIdleStatus(decision.status);
+    if (decision.suspend) {
+      this.log.info('idle for the whole timeout: suspending', { idleTimeoutSeconds: decision.status.settings.idleTimeoutSeconds });
+      this.startIdleSuspend(now);
+    }
   }
 
   /** Reloads when the config file changed since the last look (mtime, size, inode). */
@@ -369,6 +643,7 @@ export class AgentDaemon {
     if (this.configError) this.log.info('config valid again');
     this.configError = null;
     this.log.configure({ level: next.logging.level, file: next.logging.file });
+    this.engine.configure(this.engineSettings());
     if (old.gpu.nvidiaSmi !== next.gpu.nvidiaSmi || old.gpu.timeoutSeconds !== next.gpu.timeoutSeconds) {
       if (this.started) this.createSampler();
     }
@@ -415,6 +690,8 @@ export class AgentDaemon {
     this.watcher = null;
     const running = this.tickRunning;
     if (running) await Promise.race([running, new Promise((r) => setTimeout(r, 5000).unref())]);
+    const suspending = this.suspending;
+    if (suspending) await Promise.race([suspending, new Promise((r) => setTimeout(r, 2000).unref())]);
     this.rpc.closeAll();
     if (this.server) {
       const server = this.server;

@@ -7,7 +7,7 @@
  */
 
 /** Bumped on any incompatible change; the app shows "agent outdated" on a mismatch. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** A request or response line longer than this is refused (and the connection closed). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -159,6 +159,84 @@ export interface HistoryPoint {
 
 export type HistoryRange = '1h' | '24h' | '7d';
 
+export const IDLE_STATES = ['warming_up', 'active', 'idle'] as const;
+export type IdleState = (typeof IDLE_STATES)[number];
+
+/** Every reason a box may not sleep, each reported by name with a human reason. */
+export const IDLE_GATES = [
+  'disabled',
+  'warming_up',
+  'below_timeout',
+  'high_cpu',
+  'high_gpu',
+  'gpu_processes',
+  'inhibit',
+  'sessions',
+  'network',
+  'ollama_busy',
+  'custom_check',
+] as const;
+export type IdleGate = (typeof IDLE_GATES)[number];
+
+export interface GateResult {
+  gate: IdleGate;
+  /** busy: keeps the box awake; clear: allows sleep; unavailable: the check could not run. */
+  status: 'busy' | 'clear' | 'unavailable';
+  /** Whether this gate keeps the box awake now. An unavailable check states here which way it counts. */
+  blocking: boolean;
+  reason: string;
+}
+
+/** What the app may change over RPC (validated and persisted by the agent). Commands never are. */
+export interface IdleSettings {
+  cpuIdleThreshold: number;
+  gpuIdleThreshold: number;
+  windowSeconds: number;
+  idleTimeoutSeconds: number;
+  minSamples: number;
+  enableSuspend: boolean;
+  /** Bytes per second, all interfaces together, above which the box counts as busy. */
+  networkThresholdBytesPerSec: number;
+}
+
+export interface SleepPeriod {
+  /** ms since epoch. */
+  suspendedAt: number;
+  resumedAt: number | null;
+  reason: 'idle' | 'manual';
+  /** Whether `ethtool -s IFACE wol g` succeeded before suspending (null: not attempted). */
+  wolArmed: boolean | null;
+  wolMessage: string;
+}
+
+export interface IdleStatus {
+  state: IdleState;
+  gates: GateResult[];
+  /** ms since epoch when every gate last became clear; null while something is busy. */
+  idleSince: number | null;
+  /** ms since epoch when the box will suspend if nothing changes; null when it will not. */
+  suspendAt: number | null;
+  settings: IdleSettings;
+  dryRun: boolean;
+  /** The suspend command as the admin configured it (read-only; set only in agent.yaml). */
+  suspendCommand: string[];
+  samples: number;
+}
+
+export interface SuspendingEvent {
+  at: number;
+  reason: 'idle' | 'manual';
+  wolArmed: boolean | null;
+  wolMessage: string;
+  dryRun: boolean;
+}
+
+export interface ResumedEvent {
+  at: number;
+  /** How long the box was away (gap between ticks). */
+  sleptSeconds: number;
+}
+
 export interface AgentMethods {
   'agent.info': { params: Record<string, never>; result: AgentInfo };
   'metrics.latest': { params: Record<string, never>; result: MetricsSample | null };
@@ -166,10 +244,24 @@ export interface AgentMethods {
   /** Start pushing `metrics.sample` notifications on this connection. */
   'metrics.subscribe': { params: Record<string, never>; result: { intervalSeconds: number } };
   'metrics.unsubscribe': { params: Record<string, never>; result: { ok: true } };
+  'idle.status': { params: Record<string, never>; result: IdleStatus };
+  /** Change thresholds / enable; validated, persisted in the state folder; never commands. */
+  'idle.configure': { params: { settings: Partial<IdleSettings> }; result: IdleStatus };
+  /** Suspend now, with the same pre-suspend steps as an idle suspend. Answers before suspending. */
+  'suspend.now': { params: Record<string, never>; result: { at: number; dryRun: boolean } };
+  'sleep.history': { params: { limit?: number }; result: SleepPeriod[] };
+  /** Relay: send a magic packet from this host's LAN. */
+  'wol.send': { params: { mac: string; address?: string; port?: number }; result: { sent: number; address: string; port: number } };
 }
 
 export interface AgentNotifications {
   'metrics.sample': MetricsSample;
+  /** Pushed to every connection (subscribed or not) right before the suspend command runs. */
+  'agent.suspending': SuspendingEvent;
+  /** Pushed after a resume is detected. */
+  'agent.resumed': ResumedEvent;
+  /** Pushed to metrics subscribers when the idle state or a gate changes. */
+  'idle.status': IdleStatus;
 }
 
 export type AgentMethod = keyof AgentMethods;
@@ -181,6 +273,11 @@ export const AGENT_METHODS = [
   'metrics.history',
   'metrics.subscribe',
   'metrics.unsubscribe',
+  'idle.status',
+  'idle.configure',
+  'suspend.now',
+  'sleep.history',
+  'wol.send',
 ] as const satisfies readonly AgentMethod[];
 
 type MissingAgentMethods = Exclude<AgentMethod, (typeof AGENT_METHODS)[number]>;

@@ -1,5 +1,14 @@
 import type { AgentState, AgentStatus, HostStatus, MetricsBatch, MetricsHistory } from '../../preload/api.js';
-import { PROTOCOL_VERSION, type HistoryRange, type MetricsSample } from '../../remote-agent/protocol.js';
+import {
+  PROTOCOL_VERSION,
+  type AgentMethod,
+  type AgentMethods,
+  type HistoryRange,
+  type IdleStatus,
+  type MetricsSample,
+  type ResumedEvent,
+  type SuspendingEvent,
+} from '../../remote-agent/protocol.js';
 import {
   AgentUnavailableError,
   ManifestError,
@@ -24,6 +33,12 @@ export interface AgentManagerDeps {
   bundledVersion: string;
   onStatus: (s: AgentStatus) => void;
   onMetrics: (b: MetricsBatch) => void;
+  /** The agent announced a suspend (pushed right before its suspend command runs). */
+  onSuspending?: (name: string, ev: SuspendingEvent) => void;
+  /** The agent noticed it was away (suspend/resume). */
+  onResumed?: (name: string, ev: ResumedEvent) => void;
+  /** The idle state or a gate changed (pushed to subscribed connections). */
+  onIdleStatus?: (name: string, status: IdleStatus) => void;
   /** Batch interval of metrics events (default 1000 ms). */
   batchIntervalMs?: number;
   /** Least time between two restarts of a detached agent (default 60 s). */
@@ -116,6 +131,40 @@ export class AgentManager {
     }
     const r = await e.client.call('metrics.history', { range }, { timeoutMs: this.timeoutMs });
     return { name, range: r.range, resolutionSeconds: r.resolutionSeconds, points: r.points };
+  }
+
+  /**
+   * Connect to the agent if not connected yet (without dropping a live client) and report its state.
+   * Unlike refresh(), a client that is attached is kept.
+   */
+  async ready(name: string): Promise<AgentStatus> {
+    const e = this.entry(name);
+    if (!e.installing && !e.client) {
+      e.lastRestartAt = 0;
+      await this.ensure(e);
+    } else {
+      while (e.syncing) await e.syncing;
+    }
+    return e.status;
+  }
+
+  /** Whether an attached, protocol-compatible client exists now. */
+  connected(name: string): boolean {
+    const e = this.entries.get(name);
+    return !!e?.client && !e.client.closed && e.metricsOk;
+  }
+
+  /**
+   * One RPC call to the host's agent over the attached client. Throws (plain Error, message for people)
+   * when there is none; RPC errors come through as AgentRpcError.
+   */
+  async call<M extends AgentMethod>(name: string, method: M, params: AgentMethods[M]['params'], opts: { timeoutMs?: number } = {}): Promise<AgentMethods[M]['result']> {
+    const e = this.entries.get(name);
+    if (!e?.client || e.client.closed || !e.metricsOk) {
+      const why = e?.status.message ? `: ${e.status.message}` : '';
+      throw new Error(`The agent on ${name} is not reachable (${e?.status.state ?? 'unknown'})${why}.`);
+    }
+    return e.client.call(method, params, { timeoutMs: opts.timeoutMs ?? this.timeoutMs });
   }
 
   /** Deploy/upgrade/uninstall in progress: show it, and leave the agent alone until refresh(). */
@@ -450,6 +499,18 @@ export class AgentManager {
       e.latest = sample;
       this.batcher.push(e.name, sample);
     });
+    // Pushed to every connection (suspending, resumed) or to subscribers (idle.status); listeners never throw out.
+    const relay = <T>(what: string, fn: ((name: string, v: T) => void) | undefined) => (v: T) => {
+      if (e.client !== client || !fn) return;
+      try {
+        fn(e.name, v);
+      } catch (err) {
+        this.log(`${e.name}: ${what} listener failed: ${(err as Error).message}`);
+      }
+    };
+    client.onNotification('agent.suspending', relay('agent.suspending', this.deps.onSuspending));
+    client.onNotification('agent.resumed', relay('agent.resumed', this.deps.onResumed));
+    client.onNotification('idle.status', relay('idle.status', this.deps.onIdleStatus));
     try {
       const latest = await client.call('metrics.latest', {}, { timeoutMs: this.timeoutMs });
       if (latest && !stale() && e.client === client && (!e.latest || latest.sampledAt >= e.latest.sampledAt)) {

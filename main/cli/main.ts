@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { AgentStatus, HostInput, HostStatus, HostView, ImportPreview, MetricsSample } from '../../preload/api.js';
+import type { AgentStatus, HostIdle, HostInput, HostStatus, HostView, ImportPreview, MetricsSample, WakeOptions } from '../../preload/api.js';
 import { FleetError, toApiError } from '../core/errors.js';
 import { createFleet, type Fleet } from '../fleet.js';
 import { MemorySecretStore } from '../secrets/memory.js';
@@ -45,6 +45,8 @@ const STATE_LABEL: Record<HostStatus['state'], string> = {
   'host-key-unknown': 'host key unknown',
   'host-key-changed': 'HOST KEY CHANGED',
   error: 'error',
+  asleep: 'asleep',
+  waking: 'waking',
 };
 
 function table(rows: string[][]): string {
@@ -122,6 +124,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await agentCommand(rest, io, open);
       case 'metrics':
         return await metricsCommand(rest, io, open);
+      case 'wake':
+        return await wakeCommand(rest, io, open);
+      case 'suspend':
+        return await suspendCommand(rest, io, open);
       default:
         throw new UsageError(`Unknown command "${group}".`);
     }
@@ -422,4 +428,88 @@ async function metricsCommand(args: string[], io: CliIo, open: Open): Promise<nu
   if (values.json) io.out(JSON.stringify(sample, null, 2));
   else printSample(name, sample, io);
   return EXIT_OK;
+}
+
+const WAKE_MARK = { 'packet-sent': '->', 'network-up': 'ok', 'ssh-up': 'ok', 'agent-up': 'ok', failed: '!!' } as const;
+
+async function wakeCommand(args: string[], io: CliIo, open: Open): Promise<number> {
+  const { values, positionals } = parse(args, { wait: { type: 'boolean' }, timeout: { type: 'string' }, via: { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('wake takes exactly one host NAME, e.g. "fleetwake wake gpu1 --wait".');
+  if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout only applies with --wait.');
+  const name = positionals[0]!;
+  const options: WakeOptions = { wait: !!values.wait };
+  if (values.timeout !== undefined) {
+    const t = Number(values.timeout);
+    if (!/^\d+(\.\d+)?$/.test(values.timeout.trim()) || !Number.isFinite(t)) {
+      throw new FleetError('invalid-input', `--timeout must be a number of seconds (got "${values.timeout}").`, 'timeoutSeconds');
+    }
+    options.timeoutSeconds = t;
+  }
+  if (values.via !== undefined) options.via = values.via;
+  const fleet = open(values.home);
+  fleet.getHost(name);
+  const steps: { step: string; message: string; at: number }[] = [];
+  fleet.on('wake-progress', (p) => {
+    if (p.name !== name) return;
+    steps.push({ step: p.step, message: p.message, at: p.at });
+    io.err(`[${WAKE_MARK[p.step]}] ${p.step}: ${p.message}`);
+  });
+  const r = await fleet.wakeHost(name, options);
+  if (values.json) io.out(JSON.stringify({ ...r, steps }, null, 2));
+  else if (values.wait) io.out(`${name} is ${STATE_LABEL[r.state]} (${r.seconds} s after the magic packet).`);
+  else io.out(`Magic packet sent${r.sentVia === 'local' ? '' : ` through ${r.sentVia}`}; ${name} is waking. Add --wait to wait for it.`);
+  return EXIT_OK;
+}
+
+function idleJson(idle: HostIdle) {
+  const s = idle.status;
+  if (!s) return { name: idle.name, state: null, gates: [], message: idle.message ?? null };
+  return {
+    name: idle.name,
+    state: s.state,
+    gates: s.gates.map((g) => ({ gate: g.gate, status: g.status, blocking: g.blocking, reason: g.reason })),
+    blocking: s.gates.filter((g) => g.blocking).map((g) => g.gate),
+    idleSince: s.idleSince,
+    suspendAt: s.suspendAt,
+    enabled: s.settings.enableSuspend,
+    dryRun: s.dryRun,
+    settings: s.settings,
+    suspendCommand: s.suspendCommand,
+    samples: s.samples,
+  };
+}
+
+function printIdle(idle: HostIdle, io: CliIo): void {
+  const s = idle.status;
+  if (!s) {
+    io.out(`${idle.name}: no idle status (${idle.message ?? 'agent not reachable'})`);
+    return;
+  }
+  const when = s.suspendAt ? `; suspends at ${new Date(s.suspendAt).toISOString()} if nothing changes` : '';
+  io.out(`${idle.name}: ${s.state}${s.settings.enableSuspend ? '' : ' (suspend disabled)'}${s.dryRun ? ' (dry run)' : ''}${when}`);
+  for (const g of s.gates) io.out(`  ${g.blocking ? 'busy ' : g.status === 'unavailable' ? 'n/a  ' : 'clear'}  ${g.gate.padEnd(14)} ${g.reason}`);
+}
+
+async function suspendCommand(args: string[], io: CliIo, open: Open): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  const [name, sub] = positionals;
+  const SUBS = ['status', 'now', 'enable', 'disable'];
+  if (!name || !sub || positionals.length !== 2 || !SUBS.includes(sub)) {
+    throw new UsageError(
+      sub && !SUBS.includes(sub) ? `Unknown suspend command "${sub}". Use status, now, enable or disable.` : 'suspend takes a host NAME and one of status, now, enable, disable, e.g. "fleetwake suspend gpu1 status".',
+    );
+  }
+  const fleet = open(values.home);
+  fleet.getHost(name);
+  if (sub === 'now') {
+    await fleet.suspendHost(name);
+    if (values.json) io.out(JSON.stringify({ name, suspending: true }, null, 2));
+    else io.out(`${name} is suspending. Wake it with: fleetwake wake ${name}`);
+    return EXIT_OK;
+  }
+  const idle = sub === 'status' ? await fleet.getIdleStatus(name) : await fleet.configureIdle(name, { enableSuspend: sub === 'enable' });
+  if (values.json) io.out(JSON.stringify(idleJson(idle), null, 2));
+  else printIdle(idle, io);
+  if (!idle.status) io.err(`fleetwake: ${idle.message ?? `no idle status from ${name}`}`);
+  return idle.status ? EXIT_OK : EXIT_FAILED;
 }

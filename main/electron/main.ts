@@ -2,13 +2,14 @@
  * Electron entry point (bundled to out/electron/main.cjs). A thin shell around the Fleet core:
  * single instance, the window, IPC binding, safeStorage secrets, security. All logic is in createFleet.
  *
- * Lifecycle hooks are grouped in `shell` so a tray module (issue 4) can plug in: it will call
- * `appShell.showWindow()` / `appShell.quit()` and take over 'close' (hide instead of destroy).
+ * The tray (tray.ts) calls `appShell.showWindow()` / `appShell.openHost()` / `appShell.quit()`; while
+ * it exists, closing the window hides it (Fleetwake keeps running in the tray) unless quitting.
+ * Native notifications (notifications.ts) show the core's 'notification' events.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, safeStorage, session, shell as electronShell } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell as electronShell, Tray } from 'electron';
 import ElectronStore from 'electron-store';
 import { FleetError } from '../core/errors.js';
 import { createFleet, type Fleet } from '../fleet.js';
@@ -16,6 +17,8 @@ import { openFleetStore } from '../store/fleet-store.js';
 import { bindFleetIpc } from './ipc.js';
 import { SECRETS_FILE_MODE, SECRETS_STORE_NAME, SafeStorageSecrets } from './secrets.js';
 import { hardenSession, installAppSecurity, isSafeExternalUrl } from './security.js';
+import { NotificationPresenter } from './notifications.js';
+import { followFleet, installHideOnClose, SystemTrayService, type TrayIconState, type TrayMenuItem } from './tray.js';
 import { createMainWindow } from './window.js';
 
 const APP_NAME = 'Fleetwake';
@@ -29,18 +32,20 @@ app.setPath('userData', path.join(app.getPath('appData'), APP_NAME));
 interface ShellState {
   fleet: Fleet | null;
   window: BrowserWindow | null;
+  tray: SystemTrayService | null;
   quitting: boolean;
   closing: boolean;
   closed: boolean;
 }
 
-const state: ShellState = { fleet: null, window: null, quitting: false, closing: false, closed: false };
+const state: ShellState = { fleet: null, window: null, tray: null, quitting: false, closing: false, closed: false };
 
 const appRoot = app.getAppPath();
 const paths = {
   preload: path.join(appRoot, 'out', 'electron', 'preload.cjs'),
   renderer: path.join(appRoot, 'out', 'renderer', 'index.html'),
   icon: path.join(appRoot, 'resources', 'icon.png'),
+  resources: path.join(appRoot, 'resources'),
 };
 const rendererUrl = pathToFileURL(paths.renderer).href;
 
@@ -58,6 +63,8 @@ function showWindow(): BrowserWindow {
     win.on('closed', () => {
       if (state.window === win) state.window = null;
     });
+    // With a tray, closing the window only hides it; Quit (tray menu, Cmd+Q) really closes.
+    if (state.tray) installHideOnClose(win, () => state.quitting);
     state.window = win;
   } else {
     if (win.isMinimized()) win.restore();
@@ -65,6 +72,65 @@ function showWindow(): BrowserWindow {
     win.focus();
   }
   return win;
+}
+
+/**
+ * Show the window on one host's page. The renderer follows `#host=<name>` in its URL (an in-page
+ * navigation, which security.ts allows); see renderer/lib/deeplink.ts.
+ */
+function openHost(name: string): void {
+  const win = showWindow();
+  const go = () => {
+    if (win.isDestroyed()) return;
+    const hash = `host=${encodeURIComponent(name)}`;
+    win.webContents.executeJavaScript(`location.hash = ${JSON.stringify(hash)}; void 0`).catch((err: unknown) => {
+      console.warn(`Could not open ${name} in the window: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  };
+  if (win.webContents.isLoading()) win.webContents.once('did-finish-load', go);
+  else go();
+}
+
+function trayImage(stateName: TrayIconState): Electron.NativeImage {
+  // macOS: monochrome template images (tinted for light/dark menu bars); elsewhere colour. The @2x
+  // files beside them are picked up by createFromPath for HiDPI screens.
+  const file = process.platform === 'darwin' ? `tray-${stateName}Template.png` : `tray-${stateName}.png`;
+  return nativeImage.createFromPath(path.join(paths.resources, file));
+}
+
+function startTray(fleet: Fleet): void {
+  try {
+    const tray = new SystemTrayService({
+      createTray: (image) => new Tray(image as Electron.NativeImage),
+      buildMenu: (template) => Menu.buildFromTemplate(template as TrayMenuItem[] as Electron.MenuItemConstructorOptions[]),
+      image: trayImage,
+      actions: {
+        showWindow: () => void showWindow(),
+        openHost,
+        wakeHost: (name) => fleet.wakeHost(name, { wait: true }),
+        suspendHost: (name) => fleet.suspendHost(name),
+        quit: () => app.quit(),
+        reportError: (title, message) => {
+          if (Notification.isSupported()) new Notification({ title, body: message }).show();
+          else console.warn(`${title}: ${message}`);
+        },
+      },
+    });
+    state.tray = tray;
+    tray.render();
+    followFleet(tray, fleet);
+  } catch (err) {
+    // No tray (some Linux desktops): keep the old behaviour, closing the window quits.
+    state.tray = null;
+    console.warn(`No tray icon: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function startNotifications(fleet: Fleet): void {
+  const presenter = new NotificationPresenter({ Notification, onClick: openHost, icon: paths.icon });
+  fleet.on('notification', (n) => {
+    presenter.show(n);
+  });
 }
 
 function start(): void {
@@ -94,6 +160,8 @@ function start(): void {
   state.fleet = fleet;
 
   bindFleetIpc({ ipcMain, fleet, getWindow: () => state.window, rendererUrl });
+  startTray(fleet);
+  startNotifications(fleet);
   showWindow();
 }
 
@@ -116,9 +184,10 @@ async function closeFleet(): Promise<void> {
   }
 }
 
-/** What the tray module (issue 4) will be handed: show the window, quit for real, and whether a quit is under way. */
+/** Lifecycle hooks for the tray and notifications: show the window (on a host), quit for real, whether a quit is under way. */
 export const appShell = {
   showWindow,
+  openHost,
   quit: () => app.quit(),
   isQuitting: () => state.quitting,
 };
@@ -132,8 +201,9 @@ if (!app.requestSingleInstanceLock()) {
     if (app.isReady()) showWindow();
   });
 
-  // Until the tray exists (issue 4): closing the last window quits, except on macOS.
+  // With a tray the window only hides, so this fires when there is no tray: then closing quits, except on macOS.
   app.on('window-all-closed', () => {
+    if (state.tray) return;
     if (process.platform !== 'darwin') app.quit();
   });
 
@@ -148,6 +218,7 @@ if (!app.requestSingleInstanceLock()) {
     if (state.closing) return;
     state.closing = true;
     void closeFleet().finally(() => {
+      state.tray?.destroy();
       state.closed = true;
       app.quit();
     });

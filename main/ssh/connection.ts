@@ -153,6 +153,11 @@ export class HostConnection extends EventEmitter {
     if (this.status.state !== 'offline') this.setStatus('offline', reason);
   }
 
+  /** The user resolved what went wrong (trusted the key, fixed credentials): stop showing it. */
+  forgetLastError(): void {
+    delete this.status.lastError;
+  }
+
   close(): void {
     this.closed = true;
     this.disconnect('Closed.');

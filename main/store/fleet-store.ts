@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
 import { FleetError } from '../core/errors.js';
+import { defaultPreferences } from '../preferences/index.js';
 import type { FleetData, FleetStore } from './types.js';
 import {
   assertValidFleetData,
@@ -57,7 +58,7 @@ export function fleetStoreOptions(dir: string): FleetStoreOptions {
   };
 }
 
-const emptyData = (): FleetData => ({ hosts: [], trustedKeys: [] });
+const emptyData = (): FleetData => ({ hosts: [], trustedKeys: [], preferences: defaultPreferences(), sleepLog: {} });
 
 function newerVersionError(file: string, version: number): FleetError {
   return new FleetError(

@@ -10,9 +10,14 @@ import { invalidInput } from '../core/errors.js';
 import { isCanonicalMac } from '../hosts/mac.js';
 import type { HostRecord } from '../hosts/types.js';
 import { ENV_NAME_PATTERN, HOST_NAME_PATTERN, isValidAddress, USER_MAX_LENGTH, USER_PATTERN } from '../hosts/validation.js';
+import type { SleepPeriod } from '../../preload/api.js';
+import { checkStoredPreferences, defaultPreferences } from '../preferences/index.js';
 import type { FleetData, TrustedKey } from './types.js';
 
-export const CURRENT_SCHEMA_VERSION = 1;
+export const CURRENT_SCHEMA_VERSION = 2;
+
+/** Sleep periods kept per host in FleetData.sleepLog (about a year of nightly sleeps). */
+export const SLEEP_LOG_LIMIT = 400;
 
 export interface FleetFile extends FleetData {
   schemaVersion: typeof CURRENT_SCHEMA_VERSION;
@@ -105,7 +110,38 @@ export function checkFleetData(value: unknown): FleetData {
     seen.set(h.name.toLowerCase(), i);
   });
   const trustedKeys = value.trustedKeys.map((k, i) => checkTrustedKey(k, `trustedKeys[${i}]`));
-  return { hosts, trustedKeys };
+  const problem = checkStoredPreferences(value.preferences);
+  if (problem) throw new SchemaError(problem.field, `${problem.message.replace(/\.$/, '')}.`);
+  const preferences = structuredClone(value.preferences) as FleetData['preferences'];
+  const sleepLog = checkSleepLog(value.sleepLog);
+  return { hosts, trustedKeys, preferences, sleepLog };
+}
+
+const SLEEP_PERIOD_KEYS: (keyof SleepPeriod)[] = ['suspendedAt', 'resumedAt', 'reason', 'wolArmed', 'wolMessage'];
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+function checkSleepPeriod(value: unknown, where: string): SleepPeriod {
+  if (!isObject(value)) fail(where, 'an object', value);
+  checkExactKeys(value, SLEEP_PERIOD_KEYS, where);
+  const p = value;
+  if (!isTime(p.suspendedAt)) fail(`${where}.suspendedAt`, 'a time in ms since epoch', p.suspendedAt);
+  if (!(p.resumedAt === null || (isTime(p.resumedAt) && p.resumedAt >= p.suspendedAt))) fail(`${where}.resumedAt`, 'null or a time not before suspendedAt', p.resumedAt);
+  if (p.reason !== 'idle' && p.reason !== 'manual') fail(`${where}.reason`, '"idle" or "manual"', p.reason);
+  if (!(p.wolArmed === null || typeof p.wolArmed === 'boolean')) fail(`${where}.wolArmed`, 'null, true or false', p.wolArmed);
+  if (typeof p.wolMessage !== 'string') fail(`${where}.wolMessage`, 'a string', p.wolMessage);
+  return { suspendedAt: p.suspendedAt, resumedAt: p.resumedAt as number | null, reason: p.reason, wolArmed: p.wolArmed as boolean | null, wolMessage: p.wolMessage };
+}
+
+function checkSleepLog(value: unknown): Record<string, SleepPeriod[]> {
+  if (!isObject(value)) fail('sleepLog', 'an object keyed by host name', value);
+  const out: Record<string, SleepPeriod[]> = {};
+  for (const [name, list] of Object.entries(value)) {
+    if (!HOST_NAME_PATTERN.test(name)) fail(`sleepLog["${name.slice(0, 40)}"]`, 'keyed by a host name', name);
+    if (!Array.isArray(list)) fail(`sleepLog.${name}`, 'a list', list);
+    if (list.length > SLEEP_LOG_LIMIT) fail(`sleepLog.${name}`, `a list of at most ${SLEEP_LOG_LIMIT} periods`, `${list.length} periods`);
+    out[name] = list.map((p, i) => checkSleepPeriod(p, `sleepLog.${name}[${i}]`));
+  }
+  return out;
 }
 
 /** Like checkFleetData, but as the invalid-input FleetError that write() throws. */
@@ -131,6 +167,13 @@ export const migrations: Record<number, (data: Obj) => Obj> = {
       trustedKeys: data.trustedKeys ?? [],
     };
   },
+  // Version 2 added user preferences (defaults) and the per-host sleep-period log (empty).
+  1: (data) => ({
+    ...data,
+    schemaVersion: 2,
+    preferences: data.preferences ?? defaultPreferences(),
+    sleepLog: data.sleepLog ?? {},
+  }),
 };
 
 /** The schemaVersion of a parsed file; a file without one is version 0. */
@@ -158,5 +201,11 @@ export function migrateFleetFile(parsed: unknown): { data: FleetData; migratedFr
 }
 
 export function toFleetFile(data: FleetData): FleetFile {
-  return { schemaVersion: CURRENT_SCHEMA_VERSION, hosts: data.hosts, trustedKeys: data.trustedKeys };
+  return {
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    hosts: data.hosts,
+    trustedKeys: data.trustedKeys,
+    preferences: data.preferences,
+    sleepLog: data.sleepLog,
+  };
 }

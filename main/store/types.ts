@@ -1,3 +1,4 @@
+import type { Preferences, SleepPeriod } from '../../preload/api.js';
 import type { HostRecord } from '../hosts/types.js';
 
 /** A host key the user confirmed, keyed like known_hosts: the address and port that were dialled. */
@@ -14,6 +15,13 @@ export interface TrustedKey {
 export interface FleetData {
   hosts: HostRecord[];
   trustedKeys: TrustedKey[];
+  /** User preferences (schema v2). */
+  preferences: Preferences;
+  /**
+   * Sleep periods per host name, oldest first, at most SLEEP_LOG_LIMIT each (schema v2): what the core
+   * observed plus what the agents' sleep.history reported, merged (main/energy/sleep-log.ts).
+   */
+  sleepLog: Record<string, SleepPeriod[]>;
 }
 
 /** The persisted fleet data, whatever backs it (conf in Node, electron-store in the app). */

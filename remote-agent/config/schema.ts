@@ -24,8 +24,16 @@ export interface AgentConfig {
     idleTimeoutSeconds: number;
     minSamples: number;
     enableSuspend: boolean;
+    /** rx+tx of every interface but lo, bytes per second, above which the box is busy. */
+    networkThresholdBytesPerSec: number;
+    /** argv of an admin's own check (exit 0 = busy), run without a shell; null = none. File only. */
+    customCheck: string[] | null;
+    customCheckTimeoutSeconds: number;
   };
+  /** File only: never settable over RPC (root runs it). */
+  suspend: { command: string[]; dryRun: boolean; timeoutSeconds: number };
   wol: { interface: string | null; enable: boolean };
+  ollama: { url: string };
 }
 
 export function defaultConfig(): AgentConfig {
@@ -40,8 +48,13 @@ export function defaultConfig(): AgentConfig {
       idleTimeoutSeconds: 1800,
       minSamples: 30,
       enableSuspend: true,
+      networkThresholdBytesPerSec: 1_000_000,
+      customCheck: null,
+      customCheckTimeoutSeconds: 10,
     },
+    suspend: { command: ['systemctl', 'suspend'], dryRun: false, timeoutSeconds: 60 },
     wol: { interface: null, enable: true },
+    ollama: { url: 'http://127.0.0.1:11434' },
   };
 }
 
@@ -86,6 +99,73 @@ function oneOf(values: readonly string[]): Reader {
       : { ok: false, reason: `${key} must be one of ${values.join('|')} (got ${show(v)})` };
 }
 
+const COMMAND_RE = /^(\/[^\0\n]*|[A-Za-z0-9._+-]+)$/;
+const MAX_ARGS = 64;
+
+/** A command as an argv list, or a string split on whitespace (never a shell: no quoting, no globbing). */
+function argv(opts: { optional: boolean }): Reader {
+  return (v, key) => {
+    if (v === null && opts.optional) return { ok: true, value: null };
+    const what = `${key} must be a command: a list of arguments or a string split on spaces, starting with a command name or an absolute path${opts.optional ? ', or null' : ''}`;
+    let list: YamlValue[];
+    if (typeof v === 'string') list = v.trim().split(/\s+/).filter((a) => a !== '');
+    else if (Array.isArray(v)) list = v;
+    else return { ok: false, reason: `${what} (got ${show(v)})` };
+    if (list.length === 0 || list.length > MAX_ARGS) return { ok: false, reason: `${what}, with 1 to ${MAX_ARGS} arguments (got ${list.length})` };
+    const out: string[] = [];
+    for (const [i, a] of list.entries()) {
+      const arg = typeof a === 'number' || typeof a === 'boolean' ? String(a) : a;
+      if (typeof arg !== 'string' || arg === '' || arg.length > 4096 || /[\0\n]/.test(arg)) {
+        return { ok: false, reason: `${key} argument ${i + 1} must be a non-empty string (got ${show(a as YamlValue)})` };
+      }
+      out.push(arg);
+    }
+    if (!COMMAND_RE.test(out[0]!)) return { ok: false, reason: `${what} (got ${show(out[0]!)})` };
+    return { ok: true, value: out };
+  };
+}
+
+const httpUrl: Reader = (v, key) => {
+  const bad = { ok: false as const, reason: `${key} must be an http:// or https:// URL (got ${show(v)})` };
+  if (typeof v !== 'string' || v.length > 2048) return bad;
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return bad;
+    if (u.username || u.password) return { ok: false, reason: `${key} must not carry a user or password (got a URL with credentials)` };
+    return { ok: true, value: v.replace(/\/+$/, '') };
+  } catch {
+    return bad;
+  }
+};
+
+/**
+ * Bounds shared by agent.yaml and idle.configure (idle/settings.ts). The lower bounds are small so tests
+ * can run the whole cycle in seconds; window_seconds < 10 or idle_timeout_seconds < 60 are for tests only.
+ */
+export const IDLE_BOUNDS = {
+  cpuIdleThreshold: { min: 0, max: 100, integer: false },
+  gpuIdleThreshold: { min: 0, max: 100, integer: false },
+  windowSeconds: { min: 2, max: 86400, integer: true },
+  idleTimeoutSeconds: { min: 1, max: 604800, integer: true },
+  minSamples: { min: 1, max: 100000, integer: true },
+  networkThresholdBytesPerSec: { min: 1000, max: 100_000_000_000, integer: false },
+} as const;
+
+const bounded = (b: { min: number; max: number; integer: boolean }) => (b.integer ? wholeNumber(b.min, b.max) : number(b.min, b.max));
+
+/** How many samples a window can hold at an interval (the window keeps samples newer than now - window). */
+export function windowCapacity(windowSeconds: number, intervalSeconds: number): number {
+  return Math.floor(windowSeconds / intervalSeconds);
+}
+
+/** Why min_samples can never be reached with this window and interval, or null. */
+export function minSamplesProblem(minSamples: number, windowSeconds: number, intervalSeconds: number): string | null {
+  const cap = windowCapacity(windowSeconds, intervalSeconds);
+  return minSamples > cap
+    ? `min_samples ${minSamples} can never be reached: a ${windowSeconds} s window holds at most ${cap} samples at a ${intervalSeconds} s interval`
+    : null;
+}
+
 /** YAML key → [field in AgentConfig, reader]. */
 const SCHEMA: Record<string, Record<string, [string, Reader]>> = {
   metrics: { interval_seconds: ['intervalSeconds', wholeNumber(1, 3600)] },
@@ -98,17 +178,26 @@ const SCHEMA: Record<string, Record<string, [string, Reader]>> = {
     file: ['file', text({ optional: true, pattern: /^\//, what: 'an absolute path' })],
   },
   idle: {
-    cpu_idle_threshold: ['cpuIdleThreshold', number(0, 100)],
-    gpu_idle_threshold: ['gpuIdleThreshold', number(0, 100)],
-    window_seconds: ['windowSeconds', wholeNumber(10, 86400)],
-    idle_timeout_seconds: ['idleTimeoutSeconds', wholeNumber(60, 604800)],
-    min_samples: ['minSamples', wholeNumber(1, 100000)],
+    cpu_idle_threshold: ['cpuIdleThreshold', bounded(IDLE_BOUNDS.cpuIdleThreshold)],
+    gpu_idle_threshold: ['gpuIdleThreshold', bounded(IDLE_BOUNDS.gpuIdleThreshold)],
+    window_seconds: ['windowSeconds', bounded(IDLE_BOUNDS.windowSeconds)],
+    idle_timeout_seconds: ['idleTimeoutSeconds', bounded(IDLE_BOUNDS.idleTimeoutSeconds)],
+    min_samples: ['minSamples', bounded(IDLE_BOUNDS.minSamples)],
     enable_suspend: ['enableSuspend', bool],
+    network_threshold_bytes_per_sec: ['networkThresholdBytesPerSec', bounded(IDLE_BOUNDS.networkThresholdBytesPerSec)],
+    custom_check: ['customCheck', argv({ optional: true })],
+    custom_check_timeout_seconds: ['customCheckTimeoutSeconds', number(0.5, 300)],
+  },
+  suspend: {
+    command: ['command', argv({ optional: false })],
+    dry_run: ['dryRun', bool],
+    timeout_seconds: ['timeoutSeconds', number(1, 600)],
   },
   wol: {
     interface: ['interface', text({ optional: true, pattern: /^[A-Za-z0-9_.:@-]{1,15}$/, what: 'a network interface name' })],
     enable: ['enable', bool],
   },
+  ollama: { url: ['url', httpUrl] },
 };
 
 export class ConfigError extends Error {
@@ -137,7 +226,7 @@ export function parseConfig(source: string, file = 'agent.yaml'): AgentConfig {
   }
   const config = defaultConfig();
   if (doc.value === null) return config;
-  if (!isMap(doc.value)) throw new ConfigError(1, 'the file must be a map of sections (metrics, gpu, logging, idle, wol)', file);
+  if (!isMap(doc.value)) throw new ConfigError(1, `the file must be a map of sections (${Object.keys(SCHEMA).join(', ')})`, file);
   for (const [section, body] of Object.entries(doc.value)) {
     const fields = SCHEMA[section];
     const line = doc.lines.get(section) ?? null;
@@ -155,6 +244,11 @@ export function parseConfig(source: string, file = 'agent.yaml'): AgentConfig {
       if (!result.ok) throw new ConfigError(keyLine, result.reason, file);
       target[field] = result.value;
     }
+  }
+  const problem = minSamplesProblem(config.idle.minSamples, config.idle.windowSeconds, config.metrics.intervalSeconds);
+  if (problem) {
+    const line = doc.lines.get('idle.min_samples') ?? doc.lines.get('idle.window_seconds') ?? doc.lines.get('metrics.interval_seconds') ?? null;
+    throw new ConfigError(line, `idle.${problem}`, file);
   }
   return config;
 }
@@ -218,12 +312,32 @@ idle:
   # Suspend after the box has been idle this long, in seconds.
   idle_timeout_seconds: ${d.idle.idleTimeoutSeconds}
   # Never decide on fewer samples than this.
+  # (window_seconds / metrics.interval_seconds must be at least this.)
   min_samples: ${d.idle.minSamples}
+  # Suspend when idle (the app can switch this; its choice is kept in the state folder).
   enable_suspend: ${d.idle.enableSuspend}
+  # rx+tx of all interfaces (lo excluded) above this many bytes/s counts as busy (a download, a copy).
+  network_threshold_bytes_per_sec: ${d.idle.networkThresholdBytesPerSec}
+  # Your own check, run without a shell each sample: exit 0 means "busy, stay awake".
+  # custom_check: [/usr/local/bin/backup-running]
+  custom_check_timeout_seconds: ${d.idle.customCheckTimeoutSeconds}
+
+suspend:
+  # Run (without a shell) to suspend; a list of arguments or a string split on spaces.
+  # Set only here, never over the network.
+  command: ${d.suspend.command.join(' ')}
+  # Log and record a suspend but do not run the command.
+  dry_run: ${d.suspend.dryRun}
+  # Give up on the command after this many seconds.
+  timeout_seconds: ${d.suspend.timeoutSeconds}
 
 wol:
-  # Interface whose MAC the app uses for Wake-on-LAN (default: the primary interface).
+  # Interface armed for Wake-on-LAN (ethtool -s IFACE wol g) before suspending (default: the primary interface).
   # interface: eth0
   enable: ${d.wol.enable}
+
+ollama:
+  # Asked (GET /api/ps) whether a model is in use.
+  url: ${d.ollama.url}
 `;
 }

@@ -7,6 +7,7 @@ import { ImportDialog } from './ImportDialog.js';
 import { PromptHost } from './PromptDialog.js';
 import { RemoveDialog } from './RemoveDialog.js';
 import { UninstallDialog } from './UninstallDialog.js';
+import { SuspendDialog } from './Wake.js';
 
 function Dialogs() {
   const dialog = useFleet((s) => s.dialog);
@@ -24,6 +25,8 @@ function Dialogs() {
       return <HostKeyDialog key={dialog.name} name={dialog.name} />;
     case 'uninstall-agent':
       return <UninstallDialog key={dialog.name} name={dialog.name} />;
+    case 'suspend':
+      return <SuspendDialog key={dialog.name} name={dialog.name} />;
   }
 }
 

@@ -1,8 +1,9 @@
 import { Fragment, useLayoutEffect } from 'react';
-import { openDialog, selectSummaryKey, summaryParts, useFleet } from '../state/store.js';
+import { openDialog, openEnergy, selectSummaryKey, summaryParts, useFleet } from '../state/store.js';
+import { EnergyView } from './EnergyView.js';
 import { HostCard } from './HostCard.js';
 import { HostPage } from './HostPage.js';
-import { ImportIcon, LogoMark, PlusIcon, ServerIcon } from './Icons.js';
+import { BoltIcon, ImportIcon, LogoMark, PlusIcon, ServerIcon } from './Icons.js';
 
 export function Header() {
   const summaryKey = useFleet(selectSummaryKey);
@@ -19,7 +20,7 @@ export function Header() {
             {parts.length === 0
               ? 'No hosts yet'
               : parts.map((p, i) => (
-                  <Fragment key={p.tone}>
+                  <Fragment key={i}>
                     {i > 0 ? <span className="sum-sep"> · </span> : null}
                     <span className={`sum-part sum-${p.tone}`}>{p.text}</span>
                   </Fragment>
@@ -31,6 +32,10 @@ export function Header() {
         {version ? <span className="version">v{version}</span> : null}
         {hasHosts ? (
           <>
+            <button className="btn btn-ghost" onClick={openEnergy} data-testid="open-energy" title="Energy saved by sleeping, and preferences">
+              <BoltIcon />
+              Energy
+            </button>
             <button className="btn btn-secondary" onClick={() => openDialog({ kind: 'import' })}>
               <ImportIcon />
               Import from SSH config
@@ -130,6 +135,8 @@ export function FleetView() {
         <p>{loadError}</p>
       </div>
     );
+  } else if (route.page === 'energy') {
+    body = <EnergyView />;
   } else if (route.page === 'host') {
     body = <HostPage key={route.name} name={route.name} />;
   } else if (empty) {

@@ -2,7 +2,8 @@ import { memo, useState, type ReactNode } from 'react';
 import type { AgentState, HostState } from '../../preload/api.js';
 import { getBridge } from '../bridge/index.js';
 import { connectHost, deployAgent, disconnectHost, upgradeAgent } from '../lib/actions.js';
-import { STATE_INFO, errorMessage } from '../lib/states.js';
+import { fmtDuration, fmtWhen } from '../lib/sleep.js';
+import { STATE_INFO, canWake, errorMessage } from '../lib/states.js';
 import {
   openDialog,
   openHost,
@@ -13,8 +14,9 @@ import {
   selectStatus,
   useFleet,
 } from '../state/store.js';
-import { ChevronIcon, KeyIcon } from './Icons.js';
+import { ChevronIcon, KeyIcon, MoonIcon, SunriseIcon } from './Icons.js';
 import { AgentChip, GpuList, SystemMeters } from './Metrics.js';
+import { WakeButton, WakeProgressList } from './Wake.js';
 
 export interface AgentAction {
   label: 'Install agent' | 'Upgrade agent' | 'Retry';
@@ -40,7 +42,13 @@ export function StatePill({ name, state }: { name: string; state: HostState }) {
   const info = STATE_INFO[state];
   return (
     <span className={`pill pill-${info.tone} pill-state-${state}`} data-testid={`host-state-${name}`} data-state={state}>
-      <span className="pill-dot" aria-hidden="true" />
+      {state === 'asleep' ? (
+        <MoonIcon size={13} />
+      ) : state === 'waking' ? (
+        <SunriseIcon size={13} />
+      ) : (
+        <span className="pill-dot" aria-hidden="true" />
+      )}
       {info.label}
     </span>
   );
@@ -86,14 +94,29 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
   const agentNote =
     agentState === 'unreachable' || agentState === 'outdated' ? agent?.message : undefined;
   const stale = state !== 'online';
+  const canSuspend = state === 'online' && agentState === 'running';
 
   let primary: ReactNode = null;
   switch (state) {
+    case 'asleep':
+      primary = <WakeButton name={name} onError={setActionError} />;
+      break;
+    case 'waking':
+      primary = (
+        <button className="btn btn-wake btn-sm" disabled data-testid={`wake-${name}`}>
+          <span className="spinner spinner-xs" aria-hidden="true" />
+          Waking…
+        </button>
+      );
+      break;
     case 'offline':
       primary = (
-        <button className="btn btn-primary btn-sm" disabled={busy} onClick={run(() => connectHost(name))}>
-          Connect
-        </button>
+        <>
+          <button className="btn btn-primary btn-sm" disabled={busy} onClick={run(() => connectHost(name))}>
+            Connect
+          </button>
+          {canWake(state, host.mac) ? <WakeButton name={name} primary={false} onError={setActionError} /> : null}
+        </>
       );
       break;
     case 'auth-failed':
@@ -184,8 +207,14 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
         </div>
       ) : null}
 
+      <WakeProgressList name={name} state={state} />
+
       <div className="host-message" data-testid={`host-message-${name}`}>
-        {message ? (
+        {state === 'asleep' && !message && status ? (
+          <p className="msg msg-sleep">
+            Asleep since {fmtWhen(status.since)} <span className="muted">· {fmtDuration(Date.now() - status.since)}</span>
+          </p>
+        ) : message ? (
           <p className={`msg msg-${info.tone}`}>{message}</p>
         ) : lastError ? (
           <p className="msg msg-muted">
@@ -211,6 +240,17 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
             title="Forget the password / passphrase saved in the system keychain"
           >
             Forget saved secret
+          </button>
+        ) : null}
+        {canSuspend ? (
+          <button
+            className="btn btn-ghost btn-sm"
+            data-testid={`suspend-${name}`}
+            onClick={() => openDialog({ kind: 'suspend', name })}
+            title="Suspend this host now (asks first)"
+          >
+            <MoonIcon size={14} />
+            Suspend now
           </button>
         ) : null}
         <span className="spacer" />

@@ -19,7 +19,7 @@ import {
   ratio,
   shortGpuName,
 } from '../lib/format.js';
-import { STATE_INFO, errorMessage, timeAgo } from '../lib/states.js';
+import { STATE_INFO, canWake, errorMessage, timeAgo } from '../lib/states.js';
 import {
   historyKey,
   openDialog,
@@ -34,8 +34,10 @@ import {
 } from '../state/store.js';
 import { COLORS, MetricChart } from './Charts.js';
 import { agentActionFor, StatePill } from './HostCard.js';
-import { BackIcon, CheckIcon, CrossIcon, SkipIcon } from './Icons.js';
+import { BackIcon, CheckIcon, CrossIcon, MoonIcon, SkipIcon } from './Icons.js';
+import { IdlePanel, SleepHistory } from './IdlePanel.js';
 import { AgentChip, GpuList, Meter } from './Metrics.js';
+import { WakeButton, WakeProgressList } from './Wake.js';
 
 const RANGES: HistoryRange[] = ['1h', '24h', '7d'];
 /** 1 h history is refetched this often while shown; live samples fill in between. */
@@ -85,8 +87,10 @@ export function HostPage({ name }: { name: string }) {
             {status?.error ? <span className={`msg msg-${STATE_INFO[state].tone}`}>{status.error}</span> : null}
           </div>
         </div>
-        <HostActions name={name} state={state} agentState={agentState} />
+        <HostActions name={name} state={state} agentState={agentState} mac={host.mac} />
       </header>
+
+      <WakeProgressList name={name} state={state} />
 
       {run ? <DeployPanel run={run} /> : null}
 
@@ -94,6 +98,13 @@ export function HostPage({ name }: { name: string }) {
         <AgentPanel name={name} agent={agent} hostOnline={state === 'online'} />
         <LivePanel name={name} sample={sample} hostOnline={state === 'online'} />
       </div>
+
+      {agentState !== 'unknown' || state === 'asleep' ? (
+        <div className="host-panels host-panels-idle">
+          <IdlePanel name={name} state={state} agentState={agentState} />
+          <SleepHistory name={name} state={state} />
+        </div>
+      ) : null}
 
       <HistorySection name={name} sample={sample} agentState={agentState} />
 
@@ -113,7 +124,7 @@ function BackBar() {
   );
 }
 
-function HostActions({ name, state, agentState }: { name: string; state: HostState; agentState: AgentState }) {
+function HostActions({ name, state, agentState, mac }: { name: string; state: HostState; agentState: AgentState; mac: string | null }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [mode, setMode] = useState<'auto' | AgentMode>('auto');
@@ -135,6 +146,13 @@ function HostActions({ name, state, agentState }: { name: string; state: HostSta
   return (
     <div className="host-head-actions">
       <div className="host-head-buttons">
+        {canWake(state, mac) ? <WakeButton name={name} primary={state === 'asleep'} onError={setError} /> : null}
+        {online && agentState === 'running' ? (
+          <button className="btn btn-ghost btn-sm" data-testid={`suspend-${name}`} onClick={() => openDialog({ kind: 'suspend', name })}>
+            <MoonIcon size={14} />
+            Suspend now
+          </button>
+        ) : null}
         {online || state === 'connecting' ? (
           <button className="btn btn-ghost btn-sm" disabled={busy} onClick={go(() => disconnectHost(name))}>
             Disconnect

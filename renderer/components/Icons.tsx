@@ -112,3 +112,40 @@ export const ChipIcon = ({ size = 16 }: P) => (
     <path d="M9 2.5V6M15 2.5V6M9 18v3.5M15 18v3.5M2.5 9H6M2.5 15H6M18 9h3.5M18 15h3.5" />
   </svg>
 );
+
+export const MoonIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5Z" />
+  </svg>
+);
+
+export const SunriseIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M5 18a7 7 0 0 1 14 0M3 18h18M12 4v4M5.6 9.6l1.4 1.4M18.4 9.6 17 11" />
+  </svg>
+);
+
+export const PowerIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M12 3v8M7 6.3a7 7 0 1 0 10 0" />
+  </svg>
+);
+
+export const BoltIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M13 2.5 5 13.5h6l-1 8 8-11h-6l1-8Z" />
+  </svg>
+);
+
+export const ActivityIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <path d="M3 12h4l2.5-6 5 12 2.5-6h4" />
+  </svg>
+);
+
+export const QuestionIcon = ({ size = 16 }: P) => (
+  <svg {...base(size)}>
+    <circle cx="12" cy="12" r="9" />
+    <path d="M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5v.7M12 17h.01" />
+  </svg>
+);

@@ -4,7 +4,7 @@ export interface StateInfo {
   label: string;
   /** One line shown under the pill when the core gave no message. */
   hint: string;
-  tone: 'ok' | 'busy' | 'idle' | 'warn' | 'danger';
+  tone: 'ok' | 'busy' | 'idle' | 'warn' | 'danger' | 'sleep';
 }
 
 export const STATE_INFO: Record<HostState, StateInfo> = {
@@ -23,7 +23,12 @@ export const STATE_INFO: Record<HostState, StateInfo> = {
     tone: 'danger',
   },
   error: { label: 'Error', hint: 'Something went wrong.', tone: 'danger' },
+  asleep: { label: 'Asleep', hint: 'Suspended to save power. Wake it with Wake-on-LAN.', tone: 'sleep' },
+  waking: { label: 'Waking', hint: 'Magic packet sent; waiting for the host to answer…', tone: 'busy' },
 };
+
+/** Wake applies to a sleeping host, or an offline one with a MAC (it may be asleep without us knowing). */
+export const canWake = (state: HostState, mac: string | null) => state === 'asleep' || (state === 'offline' && mac !== null);
 
 /** `ssh-ed25519` -> `ed25519`, `ecdsa-sha2-nistp256` -> `ecdsa`, `rsa-sha2-512` / `ssh-rsa` -> `rsa`. */
 export function hostKeyFileType(keyType: string | undefined): string {

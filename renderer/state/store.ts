@@ -3,7 +3,9 @@ import type {
   AgentStatus,
   AppInfo,
   DeployProgress,
+  EnergyReport,
   FleetBridge,
+  HostIdle,
   HistoryRange,
   HostState,
   HostStatus,
@@ -11,7 +13,10 @@ import type {
   MetricsBatch,
   MetricsHistory,
   MetricsSample,
+  Preferences,
   Prompt,
+  SleepPeriod,
+  WakeProgress,
 } from '../../preload/api.js';
 import type { ConnectionState } from '../bridge/index.js';
 import { isObservableBridge } from '../bridge/index.js';
@@ -23,10 +28,11 @@ export type DialogState =
   | { kind: 'remove'; name: string }
   | { kind: 'host-key'; name: string }
   | { kind: 'uninstall-agent'; name: string }
+  | { kind: 'suspend'; name: string }
   | null;
 
 /** In-app routing: the fleet grid, or one host's page in its place. */
-export type Route = { page: 'fleet' } | { page: 'host'; name: string };
+export type Route = { page: 'fleet' } | { page: 'host'; name: string } | { page: 'energy' };
 
 export interface HistoryEntry {
   history: MetricsHistory;
@@ -63,6 +69,14 @@ export interface FleetState {
   deployLog: Record<string, DeployProgress[]>;
   /** Fetched history, keyed by historyKey(name, range). */
   history: Record<string, HistoryEntry>;
+  /** The steps of each host's latest wake, oldest first; a new 'packet-sent' starts a new list. */
+  wake: Record<string, WakeProgress[]>;
+  /** Idle status per host (getIdleStatus, then 'idle-status' events); replaced per host. */
+  idle: Record<string, HostIdle>;
+  /** Sleep periods per host, newest first, as fetched for the host page. */
+  sleepHistory: Record<string, SleepPeriod[]>;
+  energy: EnergyReport | null;
+  preferences: Preferences | null;
 }
 
 const initial: FleetState = {
@@ -83,6 +97,11 @@ const initial: FleetState = {
   metrics: {},
   deployLog: {},
   history: {},
+  wake: {},
+  idle: {},
+  sleepHistory: {},
+  energy: null,
+  preferences: null,
 };
 
 export const useFleet = create<FleetState>()(() => ({ ...initial }));
@@ -229,6 +248,54 @@ export function applyHistory(history: MetricsHistory, fetchedAt = Date.now()): v
   useFleet.setState((s) => ({ history: { ...s.history, [historyKey(history.name, history.range)]: { history, fetchedAt } } }));
 }
 
+// ---- wake, idle, sleep history, energy ------------------------------------------------------------------
+
+/** Wake steps kept per host. */
+export const WAKE_LOG_LIMIT = 20;
+
+export function applyWakeProgress(p: WakeProgress): void {
+  useFleet.setState((s) => {
+    const prev = s.wake[p.name] ?? [];
+    // A new magic packet starts a new run; anything older than the last step of this run is stale.
+    if (p.step !== 'packet-sent' && prev.length > 0 && prev[prev.length - 1]!.at > p.at) return s;
+    const run = p.step === 'packet-sent' ? [p] : [...prev.filter((q) => q.step !== p.step), p].slice(-WAKE_LOG_LIMIT);
+    return { wake: { ...s.wake, [p.name]: run } };
+  });
+}
+
+export function clearWakeProgress(name: string): void {
+  useFleet.setState((s) => (name in s.wake ? { wake: without(s.wake, name) } : s));
+}
+
+const sameIdle = (a: HostIdle, b: HostIdle) => a.message === b.message && JSON.stringify(a.status) === JSON.stringify(b.status);
+
+/** Only the named host's entry changes, so other hosts' panels are not re-rendered. */
+export function applyIdle(idle: HostIdle): void {
+  if (!idle || typeof idle.name !== 'string') return;
+  useFleet.setState((s) => {
+    const prev = s.idle[idle.name];
+    if (prev && sameIdle(prev, idle)) return s;
+    return { idle: { ...s.idle, [idle.name]: idle } };
+  });
+}
+
+export function applySleepHistory(name: string, periods: SleepPeriod[]): void {
+  const sorted = [...periods].sort((a, b) => b.suspendedAt - a.suspendedAt);
+  useFleet.setState((s) => ({ sleepHistory: { ...s.sleepHistory, [name]: sorted } }));
+}
+
+export function applyEnergy(energy: EnergyReport): void {
+  useFleet.setState({ energy });
+}
+
+export function applyPreferences(preferences: Preferences): void {
+  useFleet.setState({ preferences });
+}
+
+export function openEnergy(): void {
+  useFleet.setState((s) => (s.route.page === 'energy' ? s : { route: { page: 'energy' } }));
+}
+
 export function openHost(name: string): void {
   useFleet.setState((s) => (s.route.page === 'host' && s.route.name === name ? s : { route: { page: 'host', name } }));
 }
@@ -250,6 +317,8 @@ export function startFleetSync(bridge: FleetBridge): () => void {
     bridge.on('agent-status', applyAgentStatus),
     bridge.on('deploy-progress', applyDeployProgress),
     bridge.on('metrics', applyMetricsBatch),
+    bridge.on('wake-progress', applyWakeProgress),
+    bridge.on('idle-status', applyIdle),
   ];
   if (isObservableBridge(bridge)) {
     useFleet.setState({ connection: bridge.connectionState() });
@@ -302,11 +371,14 @@ export const selectDeployLog = (name: string) => (s: FleetState) => s.deployLog[
 export const selectLatestDeployStep = (name: string) => (s: FleetState) => s.deployLog[name]?.at(-1);
 export const selectHistory = (name: string, range: HistoryRange) => (s: FleetState) => s.history[historyKey(name, range)];
 export const selectRoute = (s: FleetState) => s.route;
+export const selectWake = (name: string) => (s: FleetState) => s.wake[name];
+export const selectIdle = (name: string) => (s: FleetState) => s.idle[name];
+export const selectSleepHistory = (name: string) => (s: FleetState) => s.sleepHistory[name];
 
 export interface SummaryPart {
   count: number;
   text: string;
-  tone: 'ok' | 'idle' | 'busy' | 'warn';
+  tone: 'ok' | 'idle' | 'busy' | 'warn' | 'sleep';
 }
 
 /** Fleet counts as one string key, so the header re-renders only when a count changes. */
@@ -315,21 +387,27 @@ export function selectSummaryKey(s: FleetState): string {
   let offline = 0;
   let connecting = 0;
   let attention = 0;
+  let asleep = 0;
+  let waking = 0;
   for (const name of s.hostNames) {
     const st = s.statuses[name]?.state ?? 'offline';
     if (st === 'online') online++;
     else if (st === 'offline') offline++;
     else if (st === 'connecting') connecting++;
+    else if (st === 'asleep') asleep++;
+    else if (st === 'waking') waking++;
     else attention++;
   }
-  return `${s.hostNames.length},${online},${offline},${connecting},${attention}`;
+  return `${s.hostNames.length},${online},${offline},${connecting},${attention},${asleep},${waking}`;
 }
 
-/** "3 online · 1 offline · 2 need attention" (online always, the others when not zero). */
+/** "3 online · 2 asleep · 1 offline · 2 need attention" (online always, the others when not zero). */
 export function summaryParts(key: string): SummaryPart[] {
-  const [total = 0, online = 0, offline = 0, connecting = 0, attention = 0] = key.split(',').map(Number);
+  const [total = 0, online = 0, offline = 0, connecting = 0, attention = 0, asleep = 0, waking = 0] = key.split(',').map(Number);
   if (total === 0) return [];
   const parts: SummaryPart[] = [{ count: online, text: `${online} online`, tone: 'ok' }];
+  if (asleep) parts.push({ count: asleep, text: `${asleep} asleep`, tone: 'sleep' });
+  if (waking) parts.push({ count: waking, text: `${waking} waking`, tone: 'busy' });
   if (offline) parts.push({ count: offline, text: `${offline} offline`, tone: 'idle' });
   if (connecting) parts.push({ count: connecting, text: `${connecting} connecting`, tone: 'busy' });
   if (attention)

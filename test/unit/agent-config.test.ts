@@ -117,16 +117,37 @@ idle:
   idle_timeout_seconds: 3600
   min_samples: 10
   enable_suspend: false
+  network_threshold_bytes_per_sec: 250000
+  custom_check: [/usr/local/bin/backup-running, --quiet]
+  custom_check_timeout_seconds: 4
+suspend:
+  command: /usr/bin/systemctl hibernate
+  dry_run: true
+  timeout_seconds: 20
 wol:
   interface: enp3s0
   enable: false
+ollama:
+  url: http://10.0.0.7:11434/
 `);
     expect(c).toEqual({
       metrics: { intervalSeconds: 2 },
       gpu: { nvidiaSmi: '/usr/bin/nvidia-smi', timeoutSeconds: 1.5 },
       logging: { level: 'debug', file: '/var/log/fw.log' },
-      idle: { cpuIdleThreshold: 12.5, gpuIdleThreshold: 7, windowSeconds: 600, idleTimeoutSeconds: 3600, minSamples: 10, enableSuspend: false },
+      idle: {
+        cpuIdleThreshold: 12.5,
+        gpuIdleThreshold: 7,
+        windowSeconds: 600,
+        idleTimeoutSeconds: 3600,
+        minSamples: 10,
+        enableSuspend: false,
+        networkThresholdBytesPerSec: 250000,
+        customCheck: ['/usr/local/bin/backup-running', '--quiet'],
+        customCheckTimeoutSeconds: 4,
+      },
+      suspend: { command: ['/usr/bin/systemctl', 'hibernate'], dryRun: true, timeoutSeconds: 20 },
       wol: { interface: 'enp3s0', enable: false },
+      ollama: { url: 'http://10.0.0.7:11434' },
     });
   });
 
@@ -147,10 +168,30 @@ wol:
     ['idle:\n  cpu_idle_threshold: 101\n', 'agent.yaml line 2: idle.cpu_idle_threshold must be a number from 0 to 100 (got 101)'],
     ['logging:\n  file: relative.log\n', 'agent.yaml line 2: logging.file must be an absolute path or null (got "relative.log")'],
     ['gpu:\n  nvidia_smi: "nvidia-smi; rm -rf /"\n', 'agent.yaml line 2: gpu.nvidia_smi must be a command name or an absolute path (got "nvidia-smi; rm -rf /")'],
+    ['idle:\n  window_seconds: 1\n', 'agent.yaml line 2: idle.window_seconds must be a whole number from 2 to 86400 (got 1)'],
+    ['idle:\n  min_samples: 61\n', 'agent.yaml line 2: idle.min_samples 61 can never be reached: a 300 s window holds at most 60 samples at a 5 s interval'],
+    ['idle:\n  network_threshold_bytes_per_sec: 10\n', 'agent.yaml line 2: idle.network_threshold_bytes_per_sec must be a number from 1000 to 100000000000 (got 10)'],
+    ['idle:\n  custom_check: "./relative/check"\n', 'agent.yaml line 2: idle.custom_check must be a command'],
+    ['idle:\n  custom_check: []\n', 'agent.yaml line 2: idle.custom_check must be a command: a list of arguments or a string split on spaces, starting with a command name or an absolute path, or null, with 1 to 64 arguments (got 0)'],
+    ['suspend:\n  command: "$(reboot)"\n', 'agent.yaml line 2: suspend.command must be a command'],
+    ['suspend:\n  command: null\n', 'agent.yaml line 2: suspend.command must be a command'],
+    ['suspend:\n  dry_run: maybe\n', 'agent.yaml line 2: suspend.dry_run must be true or false (got "maybe")'],
+    ['ollama:\n  url: file:///etc/passwd\n', 'agent.yaml line 2: ollama.url must be an http:// or https:// URL (got "file:///etc/passwd")'],
     ['metrics: 5\n', 'agent.yaml line 1: metrics must be a section of keys (got 5)'],
-    ['- a\n- b\n', 'agent.yaml line 1: the file must be a map of sections (metrics, gpu, logging, idle, wol)'],
+    ['- a\n- b\n', 'agent.yaml line 1: the file must be a map of sections (metrics, gpu, logging, idle, suspend, wol, ollama)'],
   ])('rejects %j', (src, message) => {
     expect(() => parseConfig(src)).toThrow(message);
+  });
+
+  it('commands: a string is split on whitespace (no shell), a list is taken as is; tiny test timings are allowed', () => {
+    const c = parseConfig('metrics:\n  interval_seconds: 1\nidle:\n  custom_check: "/bin/check  --busy   x"\n  window_seconds: 5\n  idle_timeout_seconds: 3\n  min_samples: 2\nsuspend:\n  command:\n    - /bin/sh\n    - -c\n    - "echo hi > /tmp/x"\n');
+    expect(c.idle.customCheck).toEqual(['/bin/check', '--busy', 'x']);
+    expect(c.suspend.command).toEqual(['/bin/sh', '-c', 'echo hi > /tmp/x']);
+    // No shell anywhere: shell syntax in a string stays literal arguments.
+    expect(parseConfig('idle:\n  custom_check: "test -e /x; reboot"\n').idle.customCheck).toEqual(['test', '-e', '/x;', 'reboot']);
+    expect(c.idle).toMatchObject({ windowSeconds: 5, idleTimeoutSeconds: 3, minSamples: 2 });
+    expect(defaultConfig().suspend.command).toEqual(['systemctl', 'suspend']);
+    expect(defaultConfig().idle.networkThresholdBytesPerSec).toBe(1_000_000);
   });
 
   it('an unknown key is an error naming the key and its line', () => {

@@ -76,7 +76,7 @@ function setup(opts: { config?: string; sample?: (t: number) => Promise<MetricsS
   };
   if (opts.config !== undefined) writeFileSync(paths.configFile, opts.config);
   const clock = new FakeClock();
-  const calls = { samples: [] as number[], added: [] as MetricsSample[], flushed: 0, closed: 0, samplerOpts: [] as unknown[], queries: [] as HistoryRange[] };
+  const calls = { samples: [] as number[], added: [] as MetricsSample[], flushed: 0, closed: 0, samplerOpts: [] as unknown[], queries: [] as HistoryRange[], exec: [] as string[][] };
   const sampler: Sampler = {
     sample: () => {
       calls.samples.push(clock.now());
@@ -104,6 +104,18 @@ function setup(opts: { config?: string; sample?: (t: number) => Promise<MetricsS
     detectHost: async () => ({ systemd: true, docker: false, sudo: true }),
     hostname: () => 'gpu-box-1',
     clock,
+    // Never the real system from a unit test: no `who`, no Ollama, no ethtool, no suspend command.
+    idleChecks: {
+      inhibit: async () => ({ status: 'clear', reason: 'none' }),
+      sessions: async () => ({ status: 'clear', reason: 'none' }),
+      ollama: async () => ({ status: 'unavailable', reason: 'no Ollama' }),
+      custom: async () => ({ status: 'unavailable', reason: 'none configured' }),
+    },
+    exec: async (file, args) => {
+      calls.exec.push([file, ...args]);
+      return { code: 0, stdout: '', stderr: '', failure: null };
+    },
+    sendWol: async () => 3,
   };
   const logLines: string[] = [];
   const log = createLogger({ write: (l) => logLines.push(l) });

@@ -7,7 +7,8 @@ import { FleetError } from '../../main/core/errors.js';
 import type { HostRecord } from '../../main/hosts/types.js';
 import { defaultDataDir, resolveDataDir } from '../../main/store/data-dir.js';
 import { fleetStoreOptions, fleetStorePath, openFleetStore } from '../../main/store/fleet-store.js';
-import { CURRENT_SCHEMA_VERSION, migrations } from '../../main/store/schema.js';
+import { defaultPreferences } from '../../main/preferences/index.js';
+import { CURRENT_SCHEMA_VERSION, migrations, SLEEP_LOG_LIMIT } from '../../main/store/schema.js';
 import type { FleetData, TrustedKey } from '../../main/store/types.js';
 
 const host = (name: string, extra: Partial<HostRecord> = {}): HostRecord => ({
@@ -33,7 +34,16 @@ const trusted: TrustedKey = {
   addedAt: '2025-01-02T03:04:05.000Z',
 };
 
-const sample: FleetData = { hosts: [host('gpu-1'), host('gpu-2', { jump: 'gpu-1', mac: null, identityFile: null })], trustedKeys: [trusted] };
+const sleep = { suspendedAt: 1_735_700_000_000, resumedAt: 1_735_720_000_000, reason: 'idle' as const, wolArmed: true, wolMessage: 'armed on eno1' };
+const empty = (): FleetData => ({ hosts: [], trustedKeys: [], preferences: defaultPreferences(), sleepLog: {} });
+const sample: FleetData = {
+  hosts: [host('gpu-1'), host('gpu-2', { jump: 'gpu-1', mac: null, identityFile: null })],
+  trustedKeys: [trusted],
+  preferences: { ...defaultPreferences(), pricePerKwh: 0.31, notifications: { ...defaultPreferences().notifications, woke: false } },
+  sleepLog: { 'gpu-1': [sleep, { ...sleep, suspendedAt: 1_735_800_000_000, resumedAt: null, reason: 'manual', wolArmed: null, wolMessage: '' }] },
+};
+/** A valid version 1 file (before preferences and the sleep log). */
+const v1 = (hosts: unknown[] = [], trustedKeys: unknown[] = []) => ({ schemaVersion: 1, hosts, trustedKeys });
 
 let dir: string;
 beforeEach(() => {
@@ -52,7 +62,7 @@ describe('openFleetStore', () => {
     const store = openFleetStore(nested);
     expect(store.path).toBe(path.join(nested, 'fleetwake.json'));
     expect(fs.statSync(nested).mode & 0o777).toBe(0o700);
-    expect(store.read()).toEqual({ hosts: [], trustedKeys: [] });
+    expect(store.read()).toEqual(empty());
     expect(store.problems).toEqual([]);
 
     store.write(sample);
@@ -77,7 +87,7 @@ describe('openFleetStore', () => {
     first.write(sample);
     expect(openFleetStore(dir).read()).toEqual(sample);
     expect(second.read()).toEqual(sample);
-    second.write({ hosts: [host('other')], trustedKeys: [] });
+    second.write({ ...empty(), hosts: [host('other')] });
     expect(openFleetStore(dir).read().hosts.map((h) => h.name)).toEqual(['other']);
     expect(first.read().hosts.map((h) => h.name)).toEqual(['other']);
   });
@@ -89,7 +99,7 @@ describe('openFleetStore', () => {
     const [backup] = backups();
     expect(backup).toMatch(/^fleetwake\.corrupt-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\.json$/);
     expect(fs.readFileSync(path.join(dir, backup!), 'utf8')).toBe(damaged);
-    expect(store.read()).toEqual({ hosts: [], trustedKeys: [] });
+    expect(store.read()).toEqual(empty());
     expect(store.problems).toHaveLength(1);
     expect(store.problems[0]).toContain(path.join(dir, backup!));
     expect(store.problems[0]).toContain('not valid JSON');
@@ -98,7 +108,7 @@ describe('openFleetStore', () => {
   });
 
   it('moves schema-invalid content aside and names the bad field', () => {
-    const invalid = JSON.stringify({ schemaVersion: 1, hosts: [host('gpu-1', { port: 70000 })], trustedKeys: [] });
+    const invalid = JSON.stringify(v1([host('gpu-1', { port: 70000 })]));
     fs.writeFileSync(storeFile(), invalid);
     const store = openFleetStore(dir);
     const [backup] = backups();
@@ -113,19 +123,55 @@ describe('openFleetStore', () => {
     ['a wrong type', { wolPort: '9' }, 'hosts[0].wolPort'],
     ['an unknown field', { password: 'x' }, 'unknown field(s) password'],
   ])('rejects %s when opening', (_label, patch, expected) => {
-    fs.writeFileSync(storeFile(), JSON.stringify({ schemaVersion: 1, hosts: [{ ...host('gpu-1'), ...patch }], trustedKeys: [] }));
+    fs.writeFileSync(storeFile(), JSON.stringify(v1([{ ...host('gpu-1'), ...patch }])));
     expect(openFleetStore(dir).problems[0]).toContain(expected);
     expect(backups()).toHaveLength(1);
   });
 
-  it('migrates a version 0 file (hosts keyed by name) to version 1 on open', () => {
+  it('migrates a version 0 file (hosts keyed by name) to the current version on open', () => {
     const { name: _n, ...gpu1 } = host('gpu-1');
     fs.writeFileSync(storeFile(), JSON.stringify({ hosts: { 'gpu-1': gpu1 } }));
     const store = openFleetStore(dir);
     expect(store.problems).toEqual([]);
-    expect(store.read()).toEqual({ hosts: [host('gpu-1')], trustedKeys: [] });
-    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 1, hosts: [host('gpu-1')], trustedKeys: [] });
+    expect(store.read()).toEqual({ ...empty(), hosts: [host('gpu-1')] });
+    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 2, ...empty(), hosts: [host('gpu-1')] });
     expect(migrations[0]!({})).toEqual({ schemaVersion: 1, hosts: [], trustedKeys: [] });
+  });
+
+  it('migrates a version 1 file to version 2: default preferences, empty sleep log, hosts and keys kept', () => {
+    expect(CURRENT_SCHEMA_VERSION).toBe(2);
+    fs.writeFileSync(storeFile(), JSON.stringify(v1([host('gpu-1')], [trusted])));
+    const store = openFleetStore(dir);
+    expect(store.problems).toEqual([]);
+    const expected = { hosts: [host('gpu-1')], trustedKeys: [trusted], preferences: defaultPreferences(), sleepLog: {} };
+    expect(store.read()).toEqual(expected);
+    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 2, ...expected });
+    expect(migrations[1]!({ schemaVersion: 1, hosts: [], trustedKeys: [] })).toEqual({ schemaVersion: 2, ...empty() });
+  });
+
+  it('opens a version 2 file as is, without rewriting it', () => {
+    const text = JSON.stringify({ schemaVersion: 2, ...sample }, null, '\t');
+    fs.writeFileSync(storeFile(), text);
+    const store = openFleetStore(dir);
+    expect(store.read()).toEqual(sample);
+    expect(fs.readFileSync(storeFile(), 'utf8')).toBe(text);
+  });
+
+  it.each([
+    ['a negative baseline', { preferences: { ...defaultPreferences(), baselineWatts: -1 } }, 'preferences.baselineWatts'],
+    ['missing preferences', { preferences: undefined }, 'preferences'],
+    ['an unknown notification kind', { preferences: { ...defaultPreferences(), notifications: { ...defaultPreferences().notifications, spam: true } } }, 'preferences.notifications.spam'],
+    ['a sleep log that is a list', { sleepLog: [] }, 'sleepLog must be an object keyed by host name'],
+    ['a bad sleep reason', { sleepLog: { 'gpu-1': [{ ...sleep, reason: 'nap' }] } }, 'sleepLog.gpu-1[0].reason'],
+    ['a resume before the suspend', { sleepLog: { 'gpu-1': [{ ...sleep, resumedAt: 1 }] } }, 'sleepLog.gpu-1[0].resumedAt'],
+    ['an extra sleep field', { sleepLog: { 'gpu-1': [{ ...sleep, note: 'x' }] } }, 'unknown field(s) note'],
+    ['a huge sleep log', { sleepLog: { 'gpu-1': Array.from({ length: SLEEP_LOG_LIMIT + 1 }, () => sleep) } }, `at most ${SLEEP_LOG_LIMIT} periods`],
+  ])('moves a version 2 file with %s aside', (_label, patch, expected) => {
+    fs.writeFileSync(storeFile(), JSON.stringify({ schemaVersion: 2, ...empty(), ...patch }));
+    const store = openFleetStore(dir);
+    expect(store.problems[0]).toContain(expected);
+    expect(backups()).toHaveLength(1);
+    expect(store.read()).toEqual(empty());
   });
 
   it('refuses a file from a newer Fleetwake and leaves it untouched', () => {
@@ -147,12 +193,15 @@ describe('openFleetStore', () => {
     store.write(sample);
     const before = fs.readFileSync(store.path);
     const attempts: unknown[] = [
-      { hosts: [host('gpu-1', { port: 0 })], trustedKeys: [] },
-      { hosts: [host('gpu-1'), host('GPU-1')], trustedKeys: [] },
-      { hosts: [host('gpu-1', { host: 'root@gpu' })], trustedKeys: [] },
-      { hosts: [], trustedKeys: [{ ...trusted, fingerprint: 'MD5:aa' }] },
-      { hosts: [{ ...host('gpu-1'), hasStoredPassword: true }], trustedKeys: [] },
+      { ...empty(), hosts: [host('gpu-1', { port: 0 })] },
+      { ...empty(), hosts: [host('gpu-1'), host('GPU-1')] },
+      { ...empty(), hosts: [host('gpu-1', { host: 'root@gpu' })] },
+      { ...empty(), trustedKeys: [{ ...trusted, fingerprint: 'MD5:aa' }] },
+      { ...empty(), hosts: [{ ...host('gpu-1'), hasStoredPassword: true }] },
       { hosts: [] },
+      { ...empty(), preferences: { ...defaultPreferences(), currency: '' } },
+      { ...empty(), sleepLog: { 'gpu-1': [{ ...sleep, wolArmed: 'yes' }] } },
+      { hosts: [], trustedKeys: [] },
     ];
     for (const bad of attempts) {
       expect(() => store.write(bad as FleetData)).toThrow(FleetError);

@@ -1,0 +1,41 @@
+/** Small pure pieces of the sleep/idle feature the Fleet core uses: state overlays and input checks. */
+import type { HostStatus, IdleSettings } from '../../preload/api.js';
+import { FleetError } from '../core/errors.js';
+import type { SleepMark } from './wake-state.js';
+
+/** Raw SSH states an overlay may replace; the others (auth, host key, online) need the user or are news. */
+const COVERED = new Set<HostStatus['state']>(['offline', 'connecting']);
+
+/**
+ * 'waking' while a magic packet was sent and the host is not back; else 'asleep' when the agent
+ * announced a suspend and the host has not been reachable since; else the SSH state itself.
+ */
+export function overlayStatus(s: HostStatus, asleep: SleepMark | null, wakingSince: number | undefined): HostStatus {
+  if (!COVERED.has(s.state)) return s;
+  if (wakingSince !== undefined) return { ...s, state: 'waking', since: wakingSince };
+  if (asleep) return { ...s, state: 'asleep', since: asleep.at };
+  return s;
+}
+
+const NUMERIC: (keyof IdleSettings)[] = ['cpuIdleThreshold', 'gpuIdleThreshold', 'windowSeconds', 'idleTimeoutSeconds', 'minSamples', 'networkThresholdBytesPerSec'];
+const KNOWN: (keyof IdleSettings)[] = [...NUMERIC, 'enableSuspend'];
+
+/** Shape check before the agent (which owns the ranges and says what is wrong with a value). */
+export function checkIdleSettings(settings: unknown): Partial<IdleSettings> {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    throw new FleetError('invalid-input', 'Idle settings must be an object such as { "enableSuspend": false }.', 'settings');
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(settings)) {
+    if (!KNOWN.includes(k as keyof IdleSettings)) {
+      throw new FleetError('invalid-input', `Unknown idle setting "${k.slice(0, 40)}" (known: ${KNOWN.join(', ')}).`, k.slice(0, 40));
+    }
+    if (v === undefined) continue;
+    if (k === 'enableSuspend' ? typeof v !== 'boolean' : typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new FleetError('invalid-input', `${k} must be ${k === 'enableSuspend' ? 'true or false' : 'a number'} (got ${JSON.stringify(v)}).`, k);
+    }
+    out[k] = v;
+  }
+  if (!Object.keys(out).length) throw new FleetError('invalid-input', `Give at least one idle setting to change (${KNOWN.join(', ')}).`, 'settings');
+  return out as Partial<IdleSettings>;
+}

@@ -1,0 +1,109 @@
+/**
+ * What the wake feature remembers per host between runs of the app and the CLI, in its own small file
+ * next to the fleet store (`wake-state.json`): the last suspend the agent announced (so a host is shown
+ * 'asleep' after an app restart) and the network facts learned from the agent (MAC, subnet, broadcast).
+ *
+ * The fleet store's schema has no place for learned values; only HostRecord.mac is filled in (when the
+ * user left it empty). This file is a cache: a missing or broken one is simply started afresh.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LearnedNet } from './targets.js';
+
+export interface SleepMark {
+  /** ms since epoch: when the agent announced the suspend. */
+  at: number;
+  reason: 'idle' | 'manual';
+}
+
+interface HostWakeState {
+  asleep?: SleepMark | null;
+  net?: LearnedNet | null;
+}
+
+interface FileShape {
+  version: 1;
+  hosts: Record<string, HostWakeState>;
+}
+
+export class WakeState {
+  private data: FileShape = { version: 1, hosts: {} };
+
+  /** `path` null keeps everything in memory (unit tests). */
+  constructor(private readonly path: string | null) {
+    this.data = this.load();
+  }
+
+  private load(): FileShape {
+    if (!this.path) return this.data;
+    try {
+      const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as FileShape;
+      if (parsed && parsed.version === 1 && typeof parsed.hosts === 'object' && parsed.hosts !== null) return parsed;
+    } catch {
+      /* missing or unreadable: start afresh */
+    }
+    return { version: 1, hosts: {} };
+  }
+
+  /** Read-modify-write one host, so the CLI and the app do not undo each other's other hosts. */
+  private update(name: string, fn: (h: HostWakeState) => void): void {
+    if (this.path) this.data = this.load();
+    const h = this.data.hosts[name] ?? {};
+    fn(h);
+    if (!h.asleep && !h.net) delete this.data.hosts[name];
+    else this.data.hosts[name] = h;
+    this.save();
+  }
+
+  private save(): void {
+    if (!this.path) return;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+      renameSync(tmp, this.path);
+    } catch {
+      // A cache: failing to persist only loses the 'asleep' overlay after a restart.
+    }
+  }
+
+  asleep(name: string): SleepMark | null {
+    return this.data.hosts[name]?.asleep ?? null;
+  }
+
+  setAsleep(name: string, mark: SleepMark | null): void {
+    const cur = this.asleep(name);
+    if (cur === mark || (cur && mark && cur.at === mark.at && cur.reason === mark.reason)) return;
+    this.update(name, (h) => {
+      h.asleep = mark;
+    });
+  }
+
+  net(name: string): LearnedNet | null {
+    return this.data.hosts[name]?.net ?? null;
+  }
+
+  setNet(name: string, net: LearnedNet): void {
+    const cur = this.net(name);
+    if (cur && cur.mac === net.mac && cur.ipv4 === net.ipv4 && cur.netmask === net.netmask && cur.broadcast === net.broadcast) return;
+    this.update(name, (h) => {
+      h.net = net;
+    });
+  }
+
+  rename(from: string, to: string): void {
+    if (this.path) this.data = this.load();
+    const h = this.data.hosts[from];
+    if (!h) return;
+    delete this.data.hosts[from];
+    this.data.hosts[to] = h;
+    this.save();
+  }
+
+  forget(name: string): void {
+    if (this.path) this.data = this.load();
+    if (!this.data.hosts[name]) return;
+    delete this.data.hosts[name];
+    this.save();
+  }
+}

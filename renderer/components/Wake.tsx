@@ -1,0 +1,103 @@
+import { memo, useState, type ReactNode } from 'react';
+import type { HostState } from '../../preload/api.js';
+import { suspendHost, wakeHost } from '../lib/actions.js';
+import { wakeStepViews, type WakeStepState } from '../lib/sleep.js';
+import { errorMessage } from '../lib/states.js';
+import { closeDialog, selectWake, useFleet } from '../state/store.js';
+import { CheckIcon, CrossIcon, MoonIcon, SunriseIcon } from './Icons.js';
+import { Modal } from './Modal.js';
+
+const STEP_ICON: Record<WakeStepState, ReactNode> = {
+  done: <CheckIcon size={13} />,
+  running: <span className="spinner spinner-xs" aria-hidden="true" />,
+  pending: <span className="wake-step-dot" aria-hidden="true" />,
+  failed: <CrossIcon size={13} />,
+};
+
+/** The steps of the host's latest wake, live from 'wake-progress' events. Renders nothing without a run. */
+export const WakeProgressList = memo(function WakeProgressList({ name, state }: { name: string; state: HostState }) {
+  const run = useFleet(selectWake(name));
+  if (!run || run.length === 0) return null;
+  const failed = run.some((p) => p.step === 'failed');
+  // Shown while waking, and after a failure until the next attempt; a successful wake ends in 'online'.
+  if (!failed && state !== 'waking') return null;
+  const finished = failed || run.at(-1)?.step === 'agent-up';
+  const rows = wakeStepViews(run, finished);
+  return (
+    <ol className={`wake-steps${failed ? ' wake-failed' : ''}`} data-testid={`wake-progress-${name}`} data-state={failed ? 'failed' : 'running'} aria-live="polite">
+      {rows.map((r) => (
+        <li key={r.step} className={`wake-step wake-step-${r.state}`} data-step={r.step} data-state={r.state}>
+          <span className="wake-step-icon">{STEP_ICON[r.state]}</span>
+          <span className="wake-step-label">{r.label}</span>
+          <span className="wake-step-time num">{r.seconds !== null ? `${r.seconds.toFixed(r.seconds < 10 ? 1 : 0)} s` : ''}</span>
+          {r.state === 'failed' && r.message ? <span className="wake-step-msg">{r.message}</span> : null}
+        </li>
+      ))}
+    </ol>
+  );
+});
+
+/** "Wake" for a sleeping host (or an offline one with a MAC); waits for the host and shows errors. */
+export function WakeButton({ name, size = 'sm', primary = true, onError }: { name: string; size?: 'sm' | 'md'; primary?: boolean; onError: (message: string | null) => void }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      className={`btn ${size === 'sm' ? 'btn-sm' : ''} ${primary ? 'btn-wake' : 'btn-secondary'}`}
+      data-testid={`wake-${name}`}
+      disabled={busy}
+      title="Send a Wake-on-LAN magic packet and wait for the host to answer"
+      onClick={async () => {
+        setBusy(true);
+        onError(null);
+        try {
+          await wakeHost(name);
+        } catch (err) {
+          onError(errorMessage(err));
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <SunriseIcon size={14} />
+      {busy ? 'Waking…' : 'Wake'}
+    </button>
+  );
+}
+
+export function SuspendDialog({ name }: { name: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const go = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await suspendHost(name);
+      closeDialog();
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={`Suspend ${name} now?`} eyebrow="Suspend" onClose={closeDialog} testId="suspend-dialog" size="sm">
+      <p className="lead">
+        The agent runs its suspend command right away, whatever the idle checks say. Anything running on {name} is
+        paused until it wakes; SSH sessions to it will drop. Wake it again from Fleetwake with Wake-on-LAN.
+      </p>
+      {error ? (
+        <div className="form-error" role="alert">
+          {error}
+        </div>
+      ) : null}
+      <div className="modal-actions">
+        <button type="button" className="btn btn-secondary" onClick={closeDialog}>
+          Cancel
+        </button>
+        <button type="button" className="btn btn-primary" disabled={busy} onClick={go} data-testid="suspend-confirm">
+          <MoonIcon size={14} />
+          {busy ? 'Suspending…' : 'Suspend now'}
+        </button>
+      </div>
+    </Modal>
+  );
+}
