@@ -12,7 +12,9 @@ export function EnergyView() {
   const energy = useFleet((s) => s.energy);
   const prefs = useFleet((s) => s.preferences);
   const [error, setError] = useState<string | null>(null);
-  useLayoutEffect(() => window.scrollTo(0, 0), []);
+  useLayoutEffect(() => {
+    window.scrollTo(0, 0);
+  }, []);
   useEffect(() => {
     loadEnergy().catch((err: unknown) => setError(errorMessage(err)));
   }, []);
@@ -111,7 +113,7 @@ function EnergyReportView({ energy }: { energy: EnergyReport }) {
                       {h.measured ? 'measured' : 'baseline'}
                     </span>
                   </td>
-                  <td className="num strong">{fmtKwh(h.kwhSaved)}</td>
+                  <td className={`num ${h.kwhSaved > 0 ? "strong" : "muted"}`}>{fmtKwh(h.kwhSaved)}</td>
                   {energy.totalMoneySaved !== null ? <td className="num">{h.moneySaved === null ? '—' : fmtMoney(h.moneySaved, energy.currency)}</td> : null}
                 </tr>
               );

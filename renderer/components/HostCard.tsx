@@ -196,6 +196,17 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
               {agentAction.label}
             </button>
           ) : null}
+          {canSuspend ? (
+            <button
+              className="btn btn-ghost btn-sm btn-suspend"
+              data-testid={`suspend-${name}`}
+              onClick={() => openDialog({ kind: 'suspend', name })}
+              title="Suspend this host now (asks first)"
+            >
+              <MoonIcon size={14} />
+              Suspend now
+            </button>
+          ) : null}
         </div>
       ) : null}
       {agentNote ? <p className={`msg agent-note agent-note-${agentState}`}>{agentNote}</p> : null}
@@ -240,17 +251,6 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
             title="Forget the password / passphrase saved in the system keychain"
           >
             Forget saved secret
-          </button>
-        ) : null}
-        {canSuspend ? (
-          <button
-            className="btn btn-ghost btn-sm"
-            data-testid={`suspend-${name}`}
-            onClick={() => openDialog({ kind: 'suspend', name })}
-            title="Suspend this host now (asks first)"
-          >
-            <MoonIcon size={14} />
-            Suspend now
           </button>
         ) : null}
         <span className="spacer" />
