@@ -41,6 +41,11 @@ function quoted(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 }
 
+/** Paths are shortened in the middle: the file name at the end is what the user must recognise. */
+function quotedPath(path: string): string {
+  return JSON.stringify(path.length > 80 ? `${path.slice(0, 24)}…${path.slice(-55)}` : path);
+}
+
 /** Trimmed text, or null when the user left an optional field empty. */
 function optionalText(input: Record<string, unknown>, field: keyof HostInput): string | null {
   const value = input[field];
@@ -185,17 +190,17 @@ export function expandHome(p: string, homeDir: string): string {
 function checkIdentityFile(file: string | null, ctx: ValidationContext): string | null {
   if (file === null) return null;
   if (/^~[^/\\]/.test(file)) {
-    throw invalidInput('identityFile', `Key file ${quoted(file)} uses ~user, which is not supported. Write the full path instead.`);
+    throw invalidInput('identityFile', `Key file ${quotedPath(file)} uses ~user, which is not supported. Write the full path instead.`);
   }
   const expanded = expandHome(file, ctx.homeDir);
   if (!path.isAbsolute(expanded)) {
-    throw invalidInput('identityFile', `Key file must be a full path such as ~/.ssh/id_ed25519 (got ${quoted(file)}).`);
+    throw invalidInput('identityFile', `Key file must be a full path such as ~/.ssh/id_ed25519 (got ${quotedPath(file)}).`);
   }
   const exists = ctx.fileExists ?? defaultFileExists;
   if (!exists(expanded)) {
     throw invalidInput(
       'identityFile',
-      `Key file ${quoted(expanded)} does not exist or is not a file. Check the path, or leave the field empty to use ssh-agent or a password.`,
+      `Key file ${quotedPath(expanded)} does not exist or is not a file. Check the path, or leave the field empty to use ssh-agent or a password.`,
     );
   }
   return expanded;

@@ -137,6 +137,15 @@ describe('validateHostInput', () => {
     expect(e.message).toMatch(message);
   });
 
+  it('keeps the file name of a long missing key path in the message', () => {
+    const deep = `/${'very-long-directory-name/'.repeat(6)}.ssh/id_lab_missing`;
+    const e = errorOf({ name: 'a', host: 'x', identityFile: deep });
+    expect(e.field).toBe('identityFile');
+    expect(e.message).toContain('.ssh/id_lab_missing"');
+    expect(e.message).toContain('…');
+    expect(e.message.length).toBeLessThan(220);
+  });
+
   it('never echoes a password typed into passwordEnv', () => {
     const e = errorOf({ name: 'a', host: 'x', passwordEnv: 'S3cr3t-P@ss' });
     expect(e.message).not.toContain('S3cr3t');
