@@ -48,7 +48,7 @@ import type { SendOptions, WolTarget } from './wake/magic-packet.js';
 import type { LearnedNet } from './wake/targets.js';
 import { WakeState } from './wake/wake-state.js';
 import { wakeHost as runWake, type GuardedTarget, type WakeDeps } from './wake/wake.js';
-import { checkIdleSettings, overlayStatus } from './wake/idle.js';
+import { checkIdleSettings, idleRefusal, overlayStatus } from './wake/idle.js';
 
 export interface FleetDeps {
   store: FleetStore;
@@ -750,7 +750,7 @@ class FleetCore implements Fleet {
       const msg = (e as Error)?.message ?? String(e);
       const code = (e as { code?: number }).code;
       // The agent validates settings itself: its refusal is the user's input being wrong.
-      if (code === -32602) throw new FleetError('invalid-input', `${name}: ${msg}`, 'settings');
+      if (code === -32602) throw idleRefusal(name, msg);
       if (code === -32601) throw new FleetError('failed', `The agent on ${name} cannot ${what} (it is too old: upgrade it with fleetwake agent upgrade ${name}).`);
       throw new FleetError('failed', `${name}: could not ${what}: ${msg}`);
     }

@@ -39,3 +39,15 @@ export function checkIdleSettings(settings: unknown): Partial<IdleSettings> {
   if (!Object.keys(out).length) throw new FleetError('invalid-input', `Give at least one idle setting to change (${KNOWN.join(', ')}).`, 'settings');
   return out as Partial<IdleSettings>;
 }
+
+/**
+ * The agent's refusal of idle settings (JSON-RPC invalid params, "invalid params: cpuIdleThreshold must
+ * be ...; windowSeconds must be ..."), as the user's input error on the first setting it names, so the
+ * form can show it beside that field.
+ */
+export function idleRefusal(host: string, agentMessage: string): FleetError {
+  const text = agentMessage.replace(/^invalid params:\s*/, '');
+  const first = /^([A-Za-z]+)\b/.exec(text)?.[1];
+  const field = first !== undefined && KNOWN.includes(first as keyof IdleSettings) ? first : 'settings';
+  return new FleetError('invalid-input', `${host}: ${text.endsWith('.') ? text : `${text}.`}`, field);
+}

@@ -86,13 +86,15 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
   const lastError = !message && status?.lastError ? status.lastError : undefined;
   const hasSecrets = host.hasStoredPassword || host.hasStoredPassphrase;
   const agentState: AgentState = agent?.state ?? 'unknown';
+  // Asleep or waking is expected quiet: the lost connection and the unreachable agent are not news.
+  const sleeping = state === 'asleep' || state === 'waking';
   // Until the host has been reached there is nothing to say about its agent.
-  const showAgent = agentState !== 'unknown' || state === 'online';
+  const showAgent = !sleeping && (agentState !== 'unknown' || state === 'online');
   const agentAction = state === 'online' ? agentActionFor(name, agentState) : null;
   const installingStep =
     agentState === 'installing' && lastStep && lastStep.at >= (agent?.since ?? 0) - 1000 ? lastStep.message : undefined;
   const agentNote =
-    agentState === 'unreachable' || agentState === 'outdated' ? agent?.message : undefined;
+    !sleeping && (agentState === 'unreachable' || agentState === 'outdated') ? agent?.message : undefined;
   const stale = state !== 'online';
   const canSuspend = state === 'online' && agentState === 'running';
 
@@ -212,7 +214,7 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
       {agentNote ? <p className={`msg agent-note agent-note-${agentState}`}>{agentNote}</p> : null}
 
       {sample ? (
-        <div className={`card-metrics${stale ? ' is-stale' : ''}`} title={stale ? 'Last sample before the connection went down' : undefined}>
+        <div className={`card-metrics${stale ? ' is-stale' : ''}`} title={stale ? (sleeping ? 'Last sample before it went to sleep' : 'Last sample before the connection went down') : undefined}>
           <SystemMeters host={name} sample={sample} />
           <GpuList host={name} sample={sample} />
         </div>
@@ -221,11 +223,11 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
       <WakeProgressList name={name} state={state} />
 
       <div className="host-message" data-testid={`host-message-${name}`}>
-        {state === 'asleep' && !message && status ? (
+        {state === 'asleep' && status ? (
           <p className="msg msg-sleep">
             Asleep since {fmtWhen(status.since)} <span className="muted">· {fmtDuration(Date.now() - status.since)}</span>
           </p>
-        ) : message ? (
+        ) : state === 'waking' ? null : message ? (
           <p className={`msg msg-${info.tone}`}>{message}</p>
         ) : lastError ? (
           <p className="msg msg-muted">

@@ -37,6 +37,7 @@ import { agentActionFor, StatePill } from './HostCard.js';
 import { BackIcon, CheckIcon, CrossIcon, MoonIcon, SkipIcon } from './Icons.js';
 import { IdlePanel, SleepHistory } from './IdlePanel.js';
 import { AgentChip, GpuList, Meter } from './Metrics.js';
+import { fmtDuration, fmtWhen } from '../lib/sleep.js';
 import { WakeButton, WakeProgressList } from './Wake.js';
 
 const RANGES: HistoryRange[] = ['1h', '24h', '7d'];
@@ -69,6 +70,8 @@ export function HostPage({ name }: { name: string }) {
   const state: HostState = status?.state ?? 'offline';
   const agentState: AgentState = agent?.state ?? 'unknown';
   const target = `${host.user}@${host.host}${host.port !== 22 ? `:${host.port}` : ''}`;
+  // Asleep or waking is expected quiet: the lost connection and the unreachable agent are not news.
+  const sleeping = state === 'asleep' || state === 'waking';
 
   return (
     <section className="host-page" data-testid={`host-page-${name}`}>
@@ -78,13 +81,21 @@ export function HostPage({ name }: { name: string }) {
           <div className="host-head-title">
             <h2 className="host-head-name">{name}</h2>
             <StatePill name={name} state={state} />
-            <AgentChip name={name} state={agentState} agent={agent} step={run?.state === 'running' ? run.steps.at(-1)?.message : undefined} />
+            {sleeping ? null : (
+              <AgentChip name={name} state={agentState} agent={agent} step={run?.state === 'running' ? run.steps.at(-1)?.message : undefined} />
+            )}
           </div>
           <div className="host-head-sub">
             <span className="mono">{target}</span>
             {host.jump ? <span className="chip">via {host.jump}</span> : null}
             {sample ? <span className="muted">up {fmtUptime(sample.uptimeSeconds)}</span> : null}
-            {status?.error ? <span className={`msg msg-${STATE_INFO[state].tone}`}>{status.error}</span> : null}
+            {state === 'asleep' && status ? (
+              <span className="msg msg-sleep">
+                asleep since {fmtWhen(status.since)} <span className="muted">· {fmtDuration(Date.now() - status.since)}</span>
+              </span>
+            ) : status?.error && !sleeping ? (
+              <span className={`msg msg-${STATE_INFO[state].tone}`}>{status.error}</span>
+            ) : null}
           </div>
         </div>
         <HostActions name={name} state={state} agentState={agentState} mac={host.mac} />
@@ -95,7 +106,7 @@ export function HostPage({ name }: { name: string }) {
       {run ? <DeployPanel run={run} /> : null}
 
       <div className="host-panels">
-        <AgentPanel name={name} agent={agent} hostOnline={state === 'online'} />
+        <AgentPanel name={name} agent={agent} hostOnline={state === 'online'} sleeping={sleeping} />
         <LivePanel name={name} sample={sample} hostOnline={state === 'online'} />
       </div>
 
@@ -140,9 +151,11 @@ function HostActions({ name, state, agentState, mac }: { name: string; state: Ho
       setBusy(false);
     }
   };
-  const action = agentActionFor(name, agentState);
+  const sleeping = state === 'asleep' || state === 'waking';
+  // A sleeping host's agent is unreachable by design: nothing to retry.
+  const action = sleeping ? null : agentActionFor(name, agentState);
   const installed = agentState === 'running' || agentState === 'outdated' || agentState === 'unreachable';
-  const offlineTitle = online ? undefined : 'Connect to the host first';
+  const offlineTitle = online ? undefined : sleeping ? 'Wake the host first' : 'Connect to the host first';
   return (
     <div className="host-head-actions">
       <div className="host-head-buttons">
@@ -255,7 +268,7 @@ function DeploySteps({ run }: { run: DeployRun }) {
   );
 }
 
-function AgentPanel({ name, agent, hostOnline }: { name: string; agent: AgentStatus | undefined; hostOnline: boolean }) {
+function AgentPanel({ name, agent, hostOnline, sleeping }: { name: string; agent: AgentStatus | undefined; hostOnline: boolean; sleeping: boolean }) {
   const info = agent?.info;
   const state = agent?.state ?? 'unknown';
   const nic = info?.primaryInterface;
@@ -264,7 +277,7 @@ function AgentPanel({ name, agent, hostOnline }: { name: string; agent: AgentSta
     <section className="panel" data-testid="agent-panel">
       <header className="panel-head">
         <h3>Agent</h3>
-        <span className={`muted agent-tone-${AGENT_STATE_INFO[state].tone}`}>{agent?.message ?? ''}</span>
+        {sleeping ? null : <span className={`muted agent-tone-${AGENT_STATE_INFO[state].tone}`}>{agent?.message ?? ''}</span>}
       </header>
       {info ? (
         <dl className="kv kv-compact">
@@ -317,7 +330,9 @@ function AgentPanel({ name, agent, hostOnline }: { name: string; agent: AgentSta
               ? 'Installing…'
               : hostOnline
                 ? 'Waiting for the agent to answer…'
-                : 'Connect to the host to reach its agent.'}
+                : sleeping
+                  ? `The agent answers again when ${name} is awake.`
+                  : 'Connect to the host to reach its agent.'}
         </p>
       )}
     </section>

@@ -26,7 +26,7 @@ export const IdlePanel = memo(function IdlePanel({ name, state, agentState }: { 
     <section className="panel idle-panel" data-testid="idle-panel">
       <header className="panel-head">
         <h3>Idle &amp; sleep</h3>
-        {status ? <IdleStateBadge status={status} /> : null}
+        {status && reachable ? <IdleStateBadge status={status} /> : null}
       </header>
       {status && reachable ? (
         <>

@@ -28,6 +28,8 @@ export interface SleepSimOptions {
   agentMatch?: string;
   /** Delay between the trigger and the "suspend", so the agent sees its command exit first (ms). */
   suspendDelayMs?: number;
+  /** How long "booting" takes after a valid packet, before sshd and the agent are back (ms; default 0). */
+  bootDelayMs?: number;
 }
 
 export interface ReceivedPacket {
@@ -49,6 +51,8 @@ export interface SleepSim {
   readonly suspends: number;
   readonly wakes: number;
   readonly packets: ReceivedPacket[];
+  /** Date.now() when the last simulated boot finished (sshd listening, agent thawed); null before. */
+  readonly bootedAt: number | null;
   /** Pids frozen by the last suspend. */
   readonly frozen: number[];
   /** Resolves when the simulator reaches `state`. */
@@ -125,6 +129,7 @@ export async function startSleepSim(opts: SleepSimOptions): Promise<SleepSim> {
   let suspends = 0;
   let wakes = 0;
   let frozen: number[] = [];
+  let bootedAt: number | null = null;
   const packets: ReceivedPacket[] = [];
   const waiters = new Set<{ state: SimState; resolve: () => void }>();
   const setState = (s: SimState) => {
@@ -145,9 +150,11 @@ export async function startSleepSim(opts: SleepSimOptions): Promise<SleepSim> {
 
   async function resume(): Promise<void> {
     setState('waking');
+    if (opts.bootDelayMs) await new Promise((r) => setTimeout(r, opts.bootDelayMs));
     for (const pid of frozen) signal(pid, 'SIGCONT');
     frozen = [];
     if (opts.sshd.pid === null) await opts.sshd.start();
+    bootedAt = Date.now();
     wakes++;
     setState('awake');
   }
@@ -206,6 +213,9 @@ export async function startSleepSim(opts: SleepSimOptions): Promise<SleepSim> {
       return wakes;
     },
     packets,
+    get bootedAt() {
+      return bootedAt;
+    },
     get frozen() {
       return [...frozen];
     },

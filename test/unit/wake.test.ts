@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentStatus, HostState, HostStatus, WakeProgress } from '../../preload/api.js';
 import { FleetError } from '../../main/core/errors.js';
 import type { HostRecord } from '../../main/hosts/types.js';
-import { checkIdleSettings, overlayStatus } from '../../main/wake/idle.js';
+import { checkIdleSettings, idleRefusal, overlayStatus } from '../../main/wake/idle.js';
 import { checkMac, isMagicPacketFor, magicPacket, magicPacketMac, sendMagicPackets, type WolTarget } from '../../main/wake/magic-packet.js';
 import { isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from '../../main/wake/targets.js';
 import { WakeState } from '../../main/wake/wake-state.js';
@@ -170,6 +170,14 @@ describe('state overlays and persistence', () => {
     expect(() => checkIdleSettings({ enableSuspend: 'yes' })).toThrow(/true or false/);
     expect(() => checkIdleSettings({})).toThrow(/at least one/);
     expect(() => checkIdleSettings(null)).toThrow(FleetError);
+  });
+
+  it("puts the agent's refusal of a setting on that setting's field", () => {
+    const e = idleRefusal('gpu1', 'invalid params: cpuIdleThreshold must be a number from 0 to 100 (got 250); windowSeconds must be a whole number from 2 to 86400 (got 1)');
+    expect(e).toMatchObject({ code: 'invalid-input', field: 'cpuIdleThreshold' });
+    expect(e.message).toBe('gpu1: cpuIdleThreshold must be a number from 0 to 100 (got 250); windowSeconds must be a whole number from 2 to 86400 (got 1).');
+    expect(idleRefusal('gpu1', 'invalid params: minSamples: 40 samples cannot fit').field).toBe('minSamples');
+    expect(idleRefusal('gpu1', 'invalid params: settings must be an object').field).toBe('settings');
   });
 
   it('checks wake options', () => {
