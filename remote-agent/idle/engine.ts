@@ -30,7 +30,10 @@
  *                              only when busy or as below (so "high_cpu blocking" always means "active").
  *   clear, blocking false      allows sleep.
  *   unavailable, blocking true holds the suspend off without resetting the clock: a GPU read failure on a
- *                              box that has GPUs, an outside check that has not reported yet.
+ *                              box that has GPUs, an outside check that has not reported yet. Like a
+ *                              spike, one failed GPU read only holds; two in a row also stop the idle
+ *                              clock (GPUs nobody can read are not known to be idle). A box that has
+ *                              reported GPUs once stays a GPU box, however long nvidia-smi fails.
  *   unavailable, blocking false  the check could not run (no systemd, no Ollama, no GPU); it does NOT keep
  *                              the box awake and its reason says so: "not checked: ..., not keeping the box
  *                              awake". Never a silent pass.
@@ -142,6 +145,8 @@ export class IdleEngine {
   private settings: EngineSettings;
   private window: Point[] = [];
   private idleSince: number | null = null;
+  /** This box has reported GPUs (kept across reset(): a resume does not remove hardware). */
+  private gpusSeen = false;
 
   constructor(settings: EngineSettings) {
     this.settings = { ...settings };
@@ -164,7 +169,11 @@ export class IdleEngine {
 
   /** Feed one sample (taken at `now`) and the latest outside check results; get the status and decision. */
   update(now: number, sample: MetricsSample | null, checks: Partial<Record<ExternalGate, CheckResult>>): EngineDecision {
-    if (sample) this.window.push(toPoint(now, sample));
+    if (sample) {
+      const point = toPoint(now, sample);
+      if (point.hasGpus) this.gpusSeen = true;
+      this.window.push(point);
+    }
     this.trim(now);
     const status = this.evaluate(now, checks);
     const suspend = status.gates.every((g) => !g.blocking);
@@ -219,8 +228,10 @@ export class IdleEngine {
     }
 
     // GPU utilisation and compute processes
-    const gpuSeen = this.window.some((p) => p.hasGpus);
-    const gpuReadFailed = latest !== null && !latest.hasGpus && latest.gpuError !== null;
+    const gpuSeen = this.gpusSeen;
+    const readFailed = (p: Point | undefined) => p !== undefined && !p.hasGpus && p.gpuError !== null;
+    const gpuReadFailed = readFailed(latest ?? undefined);
+    const gpuUnreadableAWhile = gpuSeen && gpuReadFailed && readFailed(this.window[n - 2]);
     if (!gpuSeen) {
       const why = latest?.gpuError ?? 'no GPUs reported';
       set('high_gpu', 'unavailable', false, unavailableReason(`no GPU data (${why})`));
@@ -288,7 +299,7 @@ export class IdleEngine {
     const loadBusy = LOAD_GATES.some((g) => gates.get(g)!.status === 'busy');
     const state: IdleState = warming ? 'warming_up' : loadBusy ? 'active' : 'idle';
     let idleSince = this.idleSince;
-    if (state !== 'idle') idleSince = null;
+    if (state !== 'idle' || gpuUnreadableAWhile) idleSince = null;
     else if (idleSince === null) idleSince = now;
     if (advance) this.idleSince = idleSince;
 

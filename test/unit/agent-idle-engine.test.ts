@@ -242,6 +242,23 @@ describe('idle engine', () => {
     expect(out[21]!.gate('high_gpu').blocking).toBe(false);
   });
 
+  it('GPUs that stay unreadable stop the idle clock, even once the window has no GPU reading left', () => {
+    const failing: Tick = { gpu: null, gpuError: 'nvidia-smi failed: exit 9 (NVML: Unknown Error)' };
+    // 60 s window, 120 s timeout: 200 failed reads are 1000 s, far past both.
+    const { out, suspends } = run([...quiet(10), ...quiet(200, failing)]);
+    expect(suspends).toEqual([]);
+    expect(out[11]!.status.idleSince).toBeNull();
+    expect(out[209]!.gate('high_gpu')).toMatchObject({ status: 'unavailable', blocking: true });
+    expect(out[209]!.gate('high_gpu').reason).toMatch(/keeping the box awake until they read again/);
+    // Readable again: a fresh full timeout before a suspend.
+    const after = run(quiet(40), {}, (() => {
+      const e = new IdleEngine(SETTINGS);
+      [...quiet(10), ...quiet(200, failing)].forEach((x, i) => e.update(1_000_000 + i * STEP, sample(1_000_000 + i * STEP, x), CLEAR));
+      return e;
+    })(), 1_000_000 + 210 * STEP);
+    expect(after.suspends[0]!.t - after.out[0]!.t).toBeGreaterThanOrEqual(120_000);
+  });
+
   it('the window slides: old load falls out after window_seconds', () => {
     const trace = [...quiet(3, { cpu: 100 }), ...quiet(40)];
     const { out } = run(trace);
