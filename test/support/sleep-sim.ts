@@ -51,6 +51,8 @@ export interface SleepSim {
   readonly suspends: number;
   readonly wakes: number;
   readonly packets: ReceivedPacket[];
+  /** Date.now() when the last "suspend me" request arrived (the agent's suspend command ran); null before. */
+  readonly triggeredAt: number | null;
   /** Date.now() when the last simulated boot finished (sshd listening, agent thawed); null before. */
   readonly bootedAt: number | null;
   /** Pids frozen by the last suspend. */
@@ -130,6 +132,7 @@ export async function startSleepSim(opts: SleepSimOptions): Promise<SleepSim> {
   let wakes = 0;
   let frozen: number[] = [];
   let bootedAt: number | null = null;
+  let triggeredAt: number | null = null;
   const packets: ReceivedPacket[] = [];
   const waiters = new Set<{ state: SimState; resolve: () => void }>();
   const setState = (s: SimState) => {
@@ -166,6 +169,7 @@ export async function startSleepSim(opts: SleepSimOptions): Promise<SleepSim> {
       buf += d.toString('utf8');
       if (!buf.includes('\n')) return;
       const line = buf.slice(0, buf.indexOf('\n')).trim();
+      if (line === 'suspend') triggeredAt = Date.now();
       if (line !== 'suspend') {
         sock.end('error: unknown request\n');
         return;
@@ -213,6 +217,9 @@ export async function startSleepSim(opts: SleepSimOptions): Promise<SleepSim> {
       return wakes;
     },
     packets,
+    get triggeredAt() {
+      return triggeredAt;
+    },
     get bootedAt() {
       return bootedAt;
     },

@@ -6,6 +6,7 @@
 import type { BenchSection } from '../types.js';
 import { agentFootprintSection, agentRpcSection } from './agent.js';
 import { deploySection } from './deploy.js';
+import { idleTracesSection, wakeSection } from './sleep.js';
 import { connectSection, execSection, statusSection } from './ssh.js';
 
-export const SECTIONS: BenchSection[] = [connectSection, execSection, statusSection, agentFootprintSection, agentRpcSection, deploySection];
+export const SECTIONS: BenchSection[] = [connectSection, execSection, statusSection, agentFootprintSection, agentRpcSection, deploySection, wakeSection, idleTracesSection];
