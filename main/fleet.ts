@@ -24,6 +24,7 @@ import type {
   IdleSettings,
   SleepPeriod,
   WakeOptions,
+  SuspendResult,
   WakeResult,
 } from '../preload/api.js';
 import type { IdleStatus, NetworkInterfaceInfo, ResumedEvent, SuspendingEvent } from '../remote-agent/protocol.js';
@@ -756,10 +757,11 @@ class FleetCore implements Fleet {
     }
   }
 
-  async suspendHost(name: string): Promise<void> {
+  async suspendHost(name: string): Promise<SuspendResult> {
     const r = await this.agentCall(name, 'suspend', () => this.agents.call(name, 'suspend.now', {}));
     // Remembered now as well: a CLI exits before the agent's announcement would reach it.
     if (!r.dryRun) this.wakeState.setAsleep(name, { at: r.at, reason: 'manual' });
+    return { name, at: r.at, dryRun: r.dryRun };
   }
 
   async getIdleStatus(name: string): Promise<HostIdle> {
@@ -783,9 +785,18 @@ class FleetCore implements Fleet {
     return idle;
   }
 
+  /** Newest first. From the agent when it answers; from what the core saw while the host sleeps or is away. */
   async getSleepHistory(name: string): Promise<SleepPeriod[]> {
     this.getHost(name);
-    return this.agentCall(name, 'read the sleep history', () => this.agents.call(name, 'sleep.history', {}));
+    const own = () => [...(this.data().sleepLog[name] ?? [])].reverse();
+    // A sleeping host cannot answer, and trying would cost a connect timeout.
+    if (this.wakeState.asleep(name) && this.pool.statusOf(name).state !== 'online') return own();
+    try {
+      return await this.agentCall(name, 'read the sleep history', () => this.agents.call(name, 'sleep.history', {}));
+    } catch (e) {
+      if (e instanceof FleetError && e.code === 'failed' && !this.agents.connected(name) && (this.data().sleepLog[name]?.length ?? 0) > 0) return own();
+      throw e;
+    }
   }
 
   /** What the core saw of a host's sleeps, kept in the store for the energy report. */

@@ -202,6 +202,11 @@ export interface WakeProgress {
   step: WakeStep;
   message: string;
   at: number;
+  /**
+   * On 'failed' only: 'no-answer' (timed out after the packet), 'needs-you' (the host is awake but SSH
+   * needs the user: a key to confirm, a password), 'stopped' (the app is closing).
+   */
+  failure?: 'no-answer' | 'needs-you' | 'stopped';
 }
 
 export interface WakeOptions {
@@ -210,6 +215,13 @@ export interface WakeOptions {
   timeoutSeconds?: number;
   /** Send the packet through this awake fleet member's agent (relay); 'auto' picks one on the same subnet. */
   via?: string | 'auto' | null;
+}
+
+/** What suspendHost started: when the agent decided, and whether it only pretended (suspend.dry_run). */
+export interface SuspendResult {
+  name: string;
+  at: number;
+  dryRun: boolean;
 }
 
 export interface WakeResult {
@@ -297,7 +309,7 @@ export interface FleetApi {
   getLatestMetrics(name: string): Promise<MetricsSample | null>;
   getMetricsHistory(name: string, range: HistoryRange): Promise<MetricsHistory>;
   wakeHost(name: string, options?: WakeOptions): Promise<WakeResult>;
-  suspendHost(name: string): Promise<void>;
+  suspendHost(name: string): Promise<SuspendResult>;
   getIdleStatus(name: string): Promise<HostIdle>;
   configureIdle(name: string, settings: Partial<IdleSettings>): Promise<HostIdle>;
   getSleepHistory(name: string): Promise<SleepPeriod[]>;

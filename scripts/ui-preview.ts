@@ -16,6 +16,7 @@ import { chromium, type Page } from 'playwright-core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type {
   AgentInfo,
+  SuspendResult,
   AgentMode,
   AgentStatus,
   AppInfo,
@@ -803,13 +804,14 @@ class FakeFleet implements FleetApi {
     return { name, sentVia: 'local broadcast', targets: [{ address: '10.0.4.255', port: 9 }], seconds: (Date.now() - t0) / 1000, state: 'online' };
   }
 
-  async suspendHost(name: string): Promise<void> {
+  async suspendHost(name: string): Promise<SuspendResult> {
     this.need(name);
     if (this.agents.get(name)?.state !== 'running') throw new FakeError('failed', `The agent on ${name} is not running.`);
     setTimeout(() => {
       this.setStatus({ name, state: 'asleep' });
       this.setAgent({ ...this.agents.get(name)!, state: 'unreachable', message: 'host asleep' });
     }, 800);
+    return { name, at: Date.now(), dryRun: false };
   }
 
   async getIdleStatus(name: string): Promise<HostIdle> {

@@ -502,8 +502,9 @@ async function suspendCommand(args: string[], io: CliIo, open: Open): Promise<nu
   const fleet = open(values.home);
   fleet.getHost(name);
   if (sub === 'now') {
-    await fleet.suspendHost(name);
-    if (values.json) io.out(JSON.stringify({ name, suspending: true }, null, 2));
+    const r = await fleet.suspendHost(name);
+    if (values.json) io.out(JSON.stringify({ name, suspending: !r.dryRun, dryRun: r.dryRun, at: new Date(r.at).toISOString() }, null, 2));
+    else if (r.dryRun) io.out(`${name}: dry run (suspend.dry_run in its agent.yaml): the agent recorded and announced a suspend but did not run the command.`);
     else io.out(`${name} is suspending. Wake it with: fleetwake wake ${name}`);
     return EXIT_OK;
   }

@@ -73,8 +73,11 @@ export function hostInTrouble(h: TrayHost): boolean {
 }
 const isSleeping = (h: TrayHost) => h.state === 'asleep' || h.state === 'waking';
 
+/** "All awake" must mean it: a host that vanished without announcing a sleep, or waits for its key, is not. */
+const notAwakeUnannounced = (h: TrayHost) => h.state === 'offline' || h.state === 'host-key-unknown';
+
 export function trayIconState(hosts: readonly TrayHost[]): TrayIconState {
-  if (hosts.some(hostInTrouble)) return 'trouble';
+  if (hosts.some((h) => hostInTrouble(h) || notAwakeUnannounced(h))) return 'trouble';
   if (hosts.some(isSleeping)) return 'asleep';
   return 'awake';
 }
@@ -163,7 +166,7 @@ export class SystemTrayService {
     return this.hosts.map((h) => ({
       name: h.name,
       mac: h.mac,
-      state: this.states.get(h.name)?.state ?? 'offline',
+      state: this.states.get(h.name)?.state ?? 'connecting',
       agent: this.agents.get(h.name)?.state ?? 'unknown',
     }));
   }

@@ -104,7 +104,11 @@ export class Notifier {
   /** Feed every 'wake-progress' event. */
   wakeProgress(p: WakeProgress): void {
     this.sleptThisSession.add(p.name);
-    if (p.step === 'failed') {
+    if (p.step === 'failed' && p.failure === 'stopped') return;
+    if (p.step === 'failed' && p.failure === 'needs-you') {
+      // It did wake: say so, and what it waits for (a changed key also has its own notification).
+      this.notify('wake-timeout', p.name, `${p.name} woke, but SSH needs you`, p.message);
+    } else if (p.step === 'failed') {
       this.notify('wake-timeout', p.name, `${p.name} did not wake up`, p.message || 'No answer after the magic packet. Check that Wake-on-LAN is enabled in its BIOS and network card.');
     } else if (p.step === 'agent-up' || p.step === 'ssh-up') {
       // 'ssh-up' is final when no agent is installed; the dedupe keeps 'agent-up' from repeating it.

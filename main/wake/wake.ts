@@ -148,7 +148,8 @@ export async function wakeHost(deps: WakeDeps, name: string, options?: WakeOptio
   }
   const mac = checkMac(rawMac);
   const route = await chooseRoute(deps, host, hostNet, opts.via);
-  const progress = (step: WakeStep, message: string) => deps.onProgress({ name, step, message, at: Date.now() });
+  const progress = (step: WakeStep, message: string, failure?: WakeProgress['failure']) =>
+    deps.onProgress({ name, step, message, at: Date.now(), ...(failure ? { failure } : {}) });
 
   deps.setWaking(name, true);
   let targets: WolTarget[];
@@ -212,7 +213,7 @@ async function waitUntilUp(
   sentVia: string,
   t0: number,
   timeoutSeconds: number,
-  progress: (step: WakeStep, message: string) => void,
+  progress: (step: WakeStep, message: string, failure?: WakeProgress['failure']) => void,
 ): Promise<number> {
   const name = host.name;
   const deadline = t0 + timeoutSeconds * 1000;
@@ -224,7 +225,7 @@ async function waitUntilUp(
     const message = deps.signal?.aborted
       ? `Stopped waiting for ${name}: the app is closing.`
       : `${name} did not come back within ${timeoutSeconds} s of the magic packet: ${what}. Check that Wake-on-LAN is enabled in ${name}'s BIOS and on its network card (ethtool -s IFACE wol g), that ${mac} is the MAC of its wired card, and that the packet reaches its LAN (sent ${sentVia === 'local' ? 'from this computer' : `by ${sentVia}`}).`;
-    progress('failed', message);
+    progress('failed', message, deps.signal?.aborted ? 'stopped' : 'no-answer');
     throw new FleetError('failed', message);
   };
   const stop = () => left() <= 0 || !!deps.signal?.aborted;
@@ -245,7 +246,7 @@ async function waitUntilUp(
     if (s.state === 'online') break;
     if (s.state === 'auth-failed' || s.state === 'host-key-unknown' || s.state === 'host-key-changed') {
       const message = `${name} is awake but SSH needs you: ${s.error ?? s.state}`;
-      progress('failed', message);
+      progress('failed', message, 'needs-you');
       throw new FleetError('failed', message);
     }
     lastSsh = s.error ?? s.state;

@@ -243,6 +243,10 @@ describe('sleep and wake in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     expect(await panel.getByTestId('idle-state').count()).toBe(0);
     expect(await page.getByTestId(`host-page-${HOST}`).locator('.host-head').textContent()).not.toMatch(/connection lost|unreachable/i);
+    // The history is there while it sleeps (from what the app saw), the current sleep open.
+    const historyAsleep = page.getByTestId('sleep-history');
+    await expect.poll(() => historyAsleep.locator('[data-open="true"]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await historyAsleep.textContent()).toContain('asleep now');
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, '25-sleep-host-page-asleep');
 

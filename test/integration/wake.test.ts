@@ -200,7 +200,7 @@ describe('wake on the sshd testbed', () => {
 
   describe('with the agent suspending', () => {
     it('suspendHost: the agent announces, the app shows asleep, `fleetwake wake --wait` brings it back', async () => {
-      await t.fleet.suspendHost(SLEEPY);
+      expect(await t.fleet.suspendHost(SLEEPY)).toMatchObject({ name: SLEEPY, dryRun: false, at: expect.any(Number) });
       await sim.waitFor('asleep', 10_000);
       await t.waitForState(SLEEPY, 'asleep', 10_000);
       expect((await state(SLEEPY)).state).toBe('asleep');

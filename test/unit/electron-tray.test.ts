@@ -53,15 +53,18 @@ const find = (items: TrayMenuItem[], id: string): TrayMenuItem | undefined => {
 describe('tray state', () => {
   it('awake / asleep / trouble', () => {
     expect(trayIconState([])).toBe('awake');
-    expect(trayIconState([th('a', 'online'), th('b', 'offline'), th('c', 'connecting')])).toBe('awake');
+    expect(trayIconState([th('a', 'online'), th('c', 'connecting')])).toBe('awake');
+    // Unreachable without an announced sleep, or waiting for its key: not "all awake".
+    expect(trayIconState([th('a', 'online'), th('b', 'offline')])).toBe('trouble');
+    expect(trayIconState([th('a', 'online'), th('b', 'host-key-unknown')])).toBe('trouble');
     expect(trayIconState([th('a', 'online'), th('b', 'asleep')])).toBe('asleep');
     expect(trayIconState([th('a', 'online'), th('b', 'waking')])).toBe('asleep');
     for (const bad of ['auth-failed', 'host-key-changed', 'error'] as const) {
       expect(trayIconState([th('a', 'asleep'), th('b', bad)])).toBe('trouble');
     }
     expect(trayIconState([th('a', 'online', 'unreachable')])).toBe('trouble');
-    // A sleeping or offline host's agent is unreachable by nature: not trouble.
-    expect(trayIconState([th('a', 'asleep', 'unreachable'), th('b', 'offline', 'unreachable')])).toBe('asleep');
+    // A sleeping host's agent is unreachable by nature: not trouble.
+    expect(trayIconState([th('a', 'asleep', 'unreachable'), th('b', 'waking', 'unreachable')])).toBe('asleep');
   });
 
   it('tooltip summarises the fleet', () => {
@@ -182,8 +185,9 @@ describe('SystemTrayService', () => {
     const tray = service(a);
     tray.setHosts([view('a'), view('b', 'aa:bb:cc:dd:ee:ff')]);
     tray.setStatus({ name: 'a', state: 'error', since: 1 });
+    tray.setStatus({ name: 'b', state: 'asleep', since: 1 });
     tray.setHosts([view('b', 'aa:bb:cc:dd:ee:ff')]);
-    expect(tray.iconState()).toBe('awake');
+    expect(tray.iconState()).toBe('asleep');
     expect(find(menus.at(-1)!, 'wake:b')).toBeDefined();
     clicks[0]!();
     expect(a.calls).toEqual(['show']);

@@ -51,7 +51,19 @@ describe('Notifier', () => {
     n.wakeProgress({ name: 'b', step: 'packet-sent', message: '', at: 1 });
     n.wakeProgress({ name: 'b', step: 'failed', message: 'No answer within 120 s.', at: 2 });
     expect(kinds()).toEqual(['woke:a', 'wake-timeout:b']);
+    expect(out[1]!.title).toBe('b did not wake up');
     expect(out[1]!.body).toBe('No answer within 120 s.');
+  });
+
+  it('a wake that reached a host whose SSH needs the user says it woke; an app closing says nothing', () => {
+    const { n, kinds, out } = setup();
+    n.wakeProgress({ name: 'c', step: 'packet-sent', message: '', at: 1 });
+    n.wakeProgress({ name: 'c', step: 'failed', message: 'c is awake but SSH needs you: host key changed', at: 2, failure: 'needs-you' });
+    n.wakeProgress({ name: 'd', step: 'packet-sent', message: '', at: 1 });
+    n.wakeProgress({ name: 'd', step: 'failed', message: 'Stopped waiting for d: the app is closing.', at: 2, failure: 'stopped' });
+    expect(kinds()).toEqual(['wake-timeout:c']);
+    expect(out[0]!.title).toBe('c woke, but SSH needs you');
+    expect(out[0]!.body).toContain('host key changed');
   });
 
   it('asleep already at start: silent, but the later wake is news', () => {

@@ -271,13 +271,14 @@ describe('wakeHost', () => {
     expect(err).toBeInstanceOf(FleetError);
     expect(err.message).toMatch(/did not come back within 1 s .*nothing answers on 127\.0\.0\.1:2222.*Wake-on-LAN is enabled/);
     expect(f.progress.map((p) => p.step)).toEqual(['packet-sent', 'failed']);
+    expect(f.progress.at(-1)!.failure).toBe('no-answer');
     expect(f.waking).toEqual([true, false]);
   });
 
   it('fails at once when the host is up but SSH needs the user', async () => {
     const f = fakeDeps({ hosts: [host('sleepy', { mac: MAC, ...loop })], sshState: 'auth-failed' });
     await expect(wakeHost(f.deps, 'sleepy', { timeoutSeconds: 5 })).rejects.toThrow(/awake but SSH needs you: needs a password/);
-    expect(f.progress.at(-1)!.step).toBe('failed');
+    expect(f.progress.at(-1)).toMatchObject({ step: 'failed', failure: 'needs-you' });
   });
 
   it('relays through the named host with its agent', async () => {
