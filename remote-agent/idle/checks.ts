@@ -258,7 +258,8 @@ export async function checkCustom(exec: Exec, argv: string[] | null, timeoutSeco
     return { status: 'busy', reason: `custom check ${name} exited 0 (busy)${msg ? `: ${msg}` : ''}` };
   }
   if (r.code !== null) return { status: 'clear', reason: `custom check ${name} exited ${r.code} (not busy)` };
-  return { status: 'unavailable', reason: `custom check ${describeFailure(name, r, timeoutMs)}` };
+  // Configured, so wanted: a check that cannot run must not let the box sleep by accident.
+  return { status: 'unavailable', reason: `custom check ${describeFailure(name, r, timeoutMs)}`, hold: true };
 }
 
 // ---------------------------------------------------------------- runner

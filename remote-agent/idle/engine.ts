@@ -52,6 +52,11 @@ export interface CheckResult {
   status: 'busy' | 'clear' | 'unavailable';
   /** For unavailable: why it could not run (the engine adds "not checked: ..."). */
   reason: string;
+  /**
+   * For unavailable: a check the admin asked for failed to run (a custom check that timed out or is
+   * missing). It holds the suspend off rather than passing by accident.
+   */
+  hold?: boolean;
 }
 
 export interface EngineSettings extends IdleSettings {
@@ -292,6 +297,7 @@ export class IdleEngine {
       if (!r) set(gate, 'unavailable', true, 'not checked yet: no suspend before the first result');
       else if (r.status === 'busy') set(gate, 'busy', true, r.reason);
       else if (r.status === 'clear') set(gate, 'clear', false, r.reason);
+      else if (r.hold) set(gate, 'unavailable', true, `could not run: ${r.reason}; keeping the box awake until it runs`);
       else set(gate, 'unavailable', false, unavailableReason(r.reason));
     }
 

@@ -132,8 +132,8 @@ describe('custom check (execFile, no shell)', () => {
   it('exit 0 busy, other exits clear, unrunnable or timed out unavailable, none configured unavailable', async () => {
     expect(await checkCustom(realExec, ['/bin/sh', '-c', 'echo backup running; exit 0'], 5)).toEqual({ status: 'busy', reason: 'custom check /bin/sh exited 0 (busy): backup running' });
     expect(await checkCustom(realExec, ['/bin/sh', '-c', 'exit 3'], 5)).toEqual({ status: 'clear', reason: 'custom check /bin/sh exited 3 (not busy)' });
-    expect(await checkCustom(realExec, ['/nonexistent/check'], 5)).toEqual({ status: 'unavailable', reason: 'custom check /nonexistent/check not found' });
-    expect(await checkCustom(realExec, ['/bin/sleep', '5'], 0.3)).toEqual({ status: 'unavailable', reason: 'custom check /bin/sleep did not answer within 0.3 s' });
+    expect(await checkCustom(realExec, ['/nonexistent/check'], 5)).toEqual({ status: 'unavailable', reason: 'custom check /nonexistent/check not found', hold: true });
+    expect(await checkCustom(realExec, ['/bin/sleep', '5'], 0.3)).toEqual({ status: 'unavailable', reason: 'custom check /bin/sleep did not answer within 0.3 s', hold: true });
     expect(await checkCustom(realExec, null, 5)).toEqual({ status: 'unavailable', reason: 'no idle.custom_check configured' });
     // Shell syntax is just arguments.
     expect(await checkCustom(realExec, ['/bin/echo', '$(touch /tmp/fw-never)', ';', 'exit', '1'], 5)).toMatchObject({ status: 'busy' });

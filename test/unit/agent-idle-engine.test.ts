@@ -259,6 +259,15 @@ describe('idle engine', () => {
     expect(after.suspends[0]!.t - after.out[0]!.t).toBeGreaterThanOrEqual(120_000);
   });
 
+  it('a configured custom check that cannot run holds the suspend; an absent one does not', () => {
+    const failing: Tick = { checks: { custom_check: { status: 'unavailable', reason: 'custom check /opt/q did not answer within 10 s', hold: true } } };
+    const { out, suspends } = run(quiet(80, failing));
+    expect(suspends).toEqual([]);
+    expect(out[79]!.gate('custom_check')).toMatchObject({ status: 'unavailable', blocking: true });
+    expect(out[79]!.gate('custom_check').reason).toBe('could not run: custom check /opt/q did not answer within 10 s; keeping the box awake until it runs');
+    expect(run(quiet(80)).suspends.length).toBeGreaterThan(0);
+  });
+
   it('the window slides: old load falls out after window_seconds', () => {
     const trace = [...quiet(3, { cpu: 100 }), ...quiet(40)];
     const { out } = run(trace);
