@@ -7,7 +7,9 @@ import type { SleepPeriod } from '../../preload/api.js';
 /** Two records whose suspend times are this close describe the same sleep (agent vs core clocks, event delays). */
 export const SLEEP_MERGE_TOLERANCE_MS = 2 * 60_000;
 
-const sameSleep = (a: SleepPeriod, b: SleepPeriod, tol: number) => Math.abs(a.suspendedAt - b.suspendedAt) <= tol;
+/** One began after the other ended: two sleeps, however close (a quick wake and suspend again). */
+const disjoint = (a: SleepPeriod, b: SleepPeriod) => (a.resumedAt !== null && b.suspendedAt >= a.resumedAt) || (b.resumedAt !== null && a.suspendedAt >= b.resumedAt);
+const sameSleep = (a: SleepPeriod, b: SleepPeriod, tol: number) => Math.abs(a.suspendedAt - b.suspendedAt) <= tol && !disjoint(a, b);
 
 /** `primary` wins field by field, except that a known resumedAt fills a null one. */
 function combine(primary: SleepPeriod, other: SleepPeriod): SleepPeriod {

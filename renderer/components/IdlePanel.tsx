@@ -148,6 +148,8 @@ const FIELDS: FieldSpec[] = [
   { key: 'gpuIdleThreshold', label: 'GPU counts as idle below', unit: '%', toView: (v) => v, fromView: (v) => v, step: 1 },
   { key: 'networkThresholdBytesPerSec', label: 'Network counts as idle below', unit: 'KB/s', toView: (v) => Math.round(v / 100) / 10, fromView: (v) => Math.round(v * 1000), step: 1 },
   { key: 'windowSeconds', label: 'Averaged over', unit: 's', toView: (v) => v, fromView: (v) => v, step: 1 },
+  // With the window: a shorter window holds fewer samples, and the agent says when they cannot fit.
+  { key: 'minSamples', label: 'Samples before deciding', unit: 'samples', toView: (v) => v, fromView: (v) => v, step: 1 },
 ];
 
 /** Which form field an error from configureIdle belongs to ('idleTimeoutSeconds' or 'settings.idleTimeoutSeconds'). */

@@ -225,6 +225,13 @@ describe('sleep and wake in Chromium', () => {
     expect(await panel.getByTestId('idle-error-cpuIdleThreshold').textContent()).toMatch(/0.*100/);
     expect((await t.fleet.getIdleStatus(HOST)).status!.settings).toEqual(before);
     await panel.getByRole('button', { name: 'Reset' }).click();
+    // Settings that do not fit together: the agent's cross-field refusal lands on the field to change.
+    await panel.getByTestId('idle-field-minSamples').fill('50');
+    await panel.getByTestId('idle-save').click();
+    await panel.getByTestId('idle-error-minSamples').waitFor();
+    expect(await panel.getByTestId('idle-error-minSamples').textContent()).toMatch(/window/i);
+    expect((await t.fleet.getIdleStatus(HOST)).status!.settings).toEqual(before);
+    await panel.getByRole('button', { name: 'Reset' }).click();
 
     await recordStates(`host-state-${HOST}`);
     await panel.getByTestId('idle-enable').click();

@@ -116,6 +116,13 @@ describe('sleep log', () => {
     const merged = mergeSleepPeriods([P(5, 6)], [P(1, 2), P(9, null)], 2);
     expect(merged.map((p) => p.suspendedAt)).toEqual([T0 + 5 * H, T0 + 9 * H]);
   });
+  it('a sleep that starts after the previous one ended is a new sleep, however soon', () => {
+    // Suspended, woken 30 s later, suspended again 30 s after that: two periods, the second open.
+    const first = { suspendedAt: T0, resumedAt: T0 + 30_000, reason: 'manual' as const, wolArmed: null, wolMessage: '' };
+    const second = { suspendedAt: T0 + 60_000, resumedAt: null, reason: 'idle' as const, wolArmed: null, wolMessage: '' };
+    const list = recordSleepPeriod([first], second);
+    expect(list).toEqual([first, second]);
+  });
   it('records a new period and closes the open one', () => {
     const list = recordSleepPeriod([P(1, 2)], P(5, null));
     expect(list).toHaveLength(2);
