@@ -29,7 +29,8 @@ import type {
 } from '../preload/api.js';
 import type { IdleStatus, NetworkInterfaceInfo, ResumedEvent, SuspendingEvent } from '../remote-agent/protocol.js';
 import { AgentManager } from './agent/manager.js';
-import { closeOpenPeriod, computeEnergy, mergeSleepPeriods, recordSleepPeriod, sampleWatts } from './energy/index.js';
+import { IdleDrawTracker } from './energy/idle-draw.js';
+import { closeOpenPeriod, computeEnergy, mergeSleepPeriods, recordSleepPeriod } from './energy/index.js';
 import { Notifier } from './notify/index.js';
 import { applyPreferences } from './preferences/index.js';
 import { SLEEP_LOG_LIMIT } from './store/schema.js';
@@ -136,6 +137,8 @@ class FleetCore implements Fleet {
   private readonly wakeState: WakeState;
   /** Hosts a magic packet was sent to and that are not back yet: since when. */
   private readonly waking = new Map<string, number>();
+  /** Idle draw per host from its samples while idle, for the energy report. */
+  private readonly idleDraw = new IdleDrawTracker();
   /** The state last pushed per host, so an asleep host retrying its connection does not flood events. */
   private readonly lastPushed = new Map<string, string>();
   private readonly closing = new AbortController();
@@ -177,11 +180,15 @@ class FleetCore implements Fleet {
       },
       onMetrics: (b) => {
         this.noteSamples(b.samples);
+        for (const { name, sample } of b.samples) this.idleDraw.observe(name, sample);
         this.emit('metrics', b);
       },
       onSuspending: (name, ev) => this.onSuspending(name, ev),
       onResumed: (name, ev) => this.onResumed(name, ev),
-      onIdleStatus: (name, status) => this.emit('idle-status', { name, status }),
+      onIdleStatus: (name, status) => {
+        this.idleDraw.setState(name, status?.state ?? null);
+        this.emit('idle-status', { name, status });
+      },
       ...deps.agent,
     });
     // The CLI asks agents on demand (checkAgent); the app and the harness follow every online host.
@@ -321,6 +328,7 @@ class FleetCore implements Fleet {
     }
     const { [name]: _dropped, ...sleepLog } = data.sleepLog;
     this.deps.store.write({ ...data, hosts: data.hosts.filter((h) => h.name !== name), sleepLog });
+    this.idleDraw.forget(name);
     this.notifier.forget(name);
     this.pool.remove(name);
     this.agents.forget(name);
@@ -828,8 +836,7 @@ class FleetCore implements Fleet {
           fromAgent = await this.agents.call(h.name, 'sleep.history', {}).catch(() => []);
         }
         periods[h.name] = mergeSleepPeriods(fromAgent, own, SLEEP_LOG_LIMIT);
-        const latest = this.agents.latest(h.name);
-        measuredIdleWatts[h.name] = latest ? sampleWatts(latest) : null;
+        measuredIdleWatts[h.name] = this.idleDraw.watts(h.name);
       }),
     );
     return computeEnergy({ periods, since, until, prefs: data.preferences, measuredIdleWatts, hosts: data.hosts.map((h) => h.name) });

@@ -521,6 +521,14 @@ export class AgentManager {
     } catch (err) {
       if (stale() || e.client !== client) return;
       this.log(`${e.name}: metrics subscription failed: ${(err as Error).message}`);
+      return;
+    }
+    // idle.status is pushed on changes only: start from the current one (energy, tray and UI need it).
+    try {
+      const idle = await client.call('idle.status', {}, { timeoutMs: this.timeoutMs });
+      if (!stale()) relay('idle.status', this.deps.onIdleStatus)(idle);
+    } catch (err) {
+      if (!stale() && e.client === client) this.log(`${e.name}: idle status failed: ${(err as Error).message}`);
     }
   }
 }

@@ -18,8 +18,10 @@ export interface ComputeEnergyInput {
   until: number;
   prefs: Pick<Preferences, 'baselineWatts' | 'sleepWatts' | 'pricePerKwh' | 'currency'>;
   /**
-   * Measured awake-and-idle draw per host in watts (GPU power + RAPL CPU package power from the latest
-   * idle samples, see idleWattsFromSamples); null or absent: use prefs.baselineWatts.
+   * Measured awake-and-idle draw per host in watts (GPU power + RAPL CPU package power over recent idle
+   * samples, see IdleDrawTracker); null or absent: prefs.baselineWatts. It covers only those parts, so
+   * it is a lower bound of the wall draw: it replaces the baseline only where it is higher (a box whose
+   * idle GPUs alone draw more than the baseline assumed).
    */
   measuredIdleWatts?: Record<string, number | null | undefined>;
   /**
@@ -67,7 +69,8 @@ const validWatts = (w: number | null | undefined): w is number => typeof w === '
 
 /**
  * Hours asleep and awake per host over [since, until] and the energy the sleep saved:
- * kWh = hoursAsleep × (idleWatts − sleepWatts) / 1000, idleWatts = measured where known, else the baseline.
+ * kWh = hoursAsleep × (idleWatts − sleepWatts) / 1000, idleWatts = the measured idle draw where it is
+ * known and above the baseline, else the baseline.
  * Money only when prefs.pricePerKwh is set. Hours are rounded to 0.01 h, kWh to 0.001, money to 0.01;
  * totals are summed before rounding.
  */
@@ -80,7 +83,7 @@ export function computeEnergy(input: ComputeEnergyInput): EnergyReport {
   const hosts: EnergyHost[] = names.map((name) => {
     const ms = asleepMs(input.periods[name] ?? [], since, until);
     const measured = input.measuredIdleWatts?.[name];
-    const isMeasured = validWatts(measured);
+    const isMeasured = validWatts(measured) && measured > prefs.baselineWatts;
     const wattsUsed = isMeasured ? measured : prefs.baselineWatts;
     const hoursAsleep = ms / HOUR_MS;
     // A measured draw below the sleep draw saves nothing rather than costing.
@@ -121,22 +124,4 @@ export function sampleWatts(sample: MetricsSample): number | null {
     known = true;
   }
   return known ? total : null;
-}
-
-/**
- * Mean draw over samples taken while the host was idle (the caller picks them, e.g. the samples while
- * IdleStatus.state was 'idle'); null when none carries a power reading. Note this is GPU + CPU package
- * only: fans, disks and PSU losses are not in it, so it underestimates the wall draw.
- */
-export function idleWattsFromSamples(samples: readonly MetricsSample[]): number | null {
-  let sum = 0;
-  let n = 0;
-  for (const s of samples) {
-    const w = sampleWatts(s);
-    if (w !== null) {
-      sum += w;
-      n++;
-    }
-  }
-  return n ? sum / n : null;
 }

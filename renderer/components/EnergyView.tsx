@@ -109,7 +109,7 @@ function EnergyReportView({ energy }: { energy: EnergyReport }) {
                   <td className="num muted">{fmtHours(h.hoursAwake)}</td>
                   <td className="num">
                     {Math.round(h.wattsUsed)} W{' '}
-                    <span className={`chip chip-quiet ${h.measured ? 'chip-measured' : ''}`} title={h.measured ? 'GPU power + CPU package (RAPL) while idle' : 'Your baseline (below): nothing measured'}>
+                    <span className={`chip chip-quiet ${h.measured ? 'chip-measured' : ''}`} title={h.measured ? 'GPU power + CPU package (RAPL) measured while idle: more than your baseline' : 'Your baseline (below): nothing measured while idle, or less than the baseline'}>
                       {h.measured ? 'measured' : 'baseline'}
                     </span>
                   </td>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricsSample, SleepPeriod } from '../../preload/api.js';
-import { asleepMs, closeOpenPeriod, computeEnergy, idleWattsFromSamples, mergeSleepPeriods, recordSleepPeriod, sampleWatts } from '../../main/energy/index.js';
+import { IdleDrawTracker } from '../../main/energy/idle-draw.js';
+import { asleepMs, closeOpenPeriod, computeEnergy, mergeSleepPeriods, recordSleepPeriod, sampleWatts } from '../../main/energy/index.js';
 import { defaultPreferences } from '../../main/preferences/index.js';
 
 const H = 3_600_000;
@@ -80,8 +81,13 @@ describe('computeEnergy', () => {
     expect(r.hosts[0]!.kwhSaved).toBe(0.8);
   });
 
-  it('never reports negative savings when the measured draw is below the sleep draw', () => {
-    const r = computeEnergy({ periods: { a: [P(0, 1)] }, since: T0, until: T0 + H, prefs, measuredIdleWatts: { a: 2 } });
+  it('a measured draw (GPU + CPU package only) below the baseline leaves the baseline', () => {
+    const r = computeEnergy({ periods: { a: [P(0, 1)] }, since: T0, until: T0 + H, prefs, measuredIdleWatts: { a: 60 } });
+    expect(r.hosts[0]).toMatchObject({ wattsUsed: 205, measured: false, kwhSaved: 0.2 });
+  });
+
+  it('never reports negative savings when the idle draw is below the sleep draw', () => {
+    const r = computeEnergy({ periods: { a: [P(0, 1)] }, since: T0, until: T0 + H, prefs: { ...prefs, baselineWatts: 2 } });
     expect(r.hosts[0]!.kwhSaved).toBe(0);
   });
 
@@ -99,10 +105,6 @@ describe('power from samples', () => {
     expect(sampleWatts(sample([60, 70], 95))).toBe(225);
     expect(sampleWatts(sample([null], null))).toBeNull();
     expect(sampleWatts(sample([], 40))).toBe(40);
-  });
-  it('averages the samples that carry power', () => {
-    expect(idleWattsFromSamples([sample([100], null), sample([], null), sample([50], 50)])).toBe(100);
-    expect(idleWattsFromSamples([])).toBeNull();
   });
 });
 
@@ -129,5 +131,35 @@ describe('sleep log', () => {
     const closed = closeOpenPeriod(list, T0 + 7 * H);
     expect(closed.at(-1)!.resumedAt).toBe(T0 + 7 * H);
     expect(closeOpenPeriod(closed, T0 + 8 * H)).toBe(closed);
+  });
+});
+
+describe('IdleDrawTracker', () => {
+  const s = (gpuW: number | null, cpuW: number | null) =>
+    ({ gpus: gpuW === null ? [] : [{ powerW: gpuW }], cpuPowerW: cpuW }) as unknown as MetricsSample;
+
+  it('averages only samples taken while the host is idle, and only those with power', () => {
+    const t = new IdleDrawTracker();
+    t.observe('a', s(300, 50)); // state unknown: ignored
+    t.setState('a', 'active');
+    t.observe('a', s(700, 120)); // a busy box: ignored
+    expect(t.watts('a')).toBeNull();
+    t.setState('a', 'idle');
+    t.observe('a', s(60, 20));
+    t.observe('a', s(null, null)); // no power readings: ignored
+    t.observe('a', s(40, 20));
+    expect(t.watts('a')).toBe(70);
+    t.setState('a', null);
+    t.observe('a', s(900, 100));
+    expect(t.watts('a')).toBe(70);
+    t.forget('a');
+    expect(t.watts('a')).toBeNull();
+  });
+
+  it('keeps the most recent readings only', () => {
+    const t = new IdleDrawTracker(3);
+    t.setState('a', 'idle');
+    for (const w of [1000, 10, 20, 30]) t.observe('a', s(w, null));
+    expect(t.watts('a')).toBe(20);
   });
 });
