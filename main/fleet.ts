@@ -48,7 +48,7 @@ import type { FleetData, FleetStore, TrustedKey } from './store/types.js';
 import { isCanonicalMac } from './hosts/mac.js';
 import type { SendOptions, WolTarget } from './wake/magic-packet.js';
 import type { LearnedNet } from './wake/targets.js';
-import { WakeState } from './wake/wake-state.js';
+import { macToStore, WakeState } from './wake/wake-state.js';
 import { wakeHost as runWake, type GuardedTarget, type WakeDeps } from './wake/wake.js';
 import { checkIdleSettings, idleRefusal, overlayStatus } from './wake/idle.js';
 
@@ -691,8 +691,10 @@ class FleetCore implements Fleet {
       this.wakeState.setNet(name, learned);
       const data = this.data();
       const host = data.hosts.find((h) => h.name === name);
-      if (host && host.mac === null && mac) {
-        this.deps.store.write({ ...data, hosts: data.hosts.map((h) => (h.name === name ? { ...h, mac } : h)) });
+      const next = host ? macToStore(host.mac, this.wakeState.adoptedMac(name), mac) : null;
+      if (next) {
+        this.deps.store.write({ ...data, hosts: data.hosts.map((h) => (h.name === name ? { ...h, mac: next } : h)) });
+        this.wakeState.setAdoptedMac(name, next);
         this.publishHosts();
       }
     } catch {

@@ -19,11 +19,23 @@ export interface SleepMark {
 interface HostWakeState {
   asleep?: SleepMark | null;
   net?: LearnedNet | null;
+  /** The MAC the app wrote into the host from the agent (not typed by the user): it may be refreshed. */
+  adoptedMac?: string | null;
 }
 
 interface FileShape {
   version: 1;
   hosts: Record<string, HostWakeState>;
+}
+
+/**
+ * The MAC to store for a host after the agent reported `learned`, or null to leave it: an empty MAC is
+ * filled, and one the app filled itself (`adopted`) follows a new NIC; a MAC the user typed is kept.
+ */
+export function macToStore(current: string | null, adopted: string | null, learned: string | null): string | null {
+  if (!learned || current === learned) return null;
+  if (current === null || current === adopted) return learned;
+  return null;
 }
 
 export class WakeState {
@@ -50,7 +62,7 @@ export class WakeState {
     if (this.path) this.data = this.load();
     const h = this.data.hosts[name] ?? {};
     fn(h);
-    if (!h.asleep && !h.net) delete this.data.hosts[name];
+    if (!h.asleep && !h.net && !h.adoptedMac) delete this.data.hosts[name];
     else this.data.hosts[name] = h;
     this.save();
   }
@@ -88,6 +100,17 @@ export class WakeState {
     if (cur && cur.mac === net.mac && cur.ipv4 === net.ipv4 && cur.netmask === net.netmask && cur.broadcast === net.broadcast) return;
     this.update(name, (h) => {
       h.net = net;
+    });
+  }
+
+  adoptedMac(name: string): string | null {
+    return this.data.hosts[name]?.adoptedMac ?? null;
+  }
+
+  setAdoptedMac(name: string, mac: string | null): void {
+    if (this.adoptedMac(name) === mac) return;
+    this.update(name, (h) => {
+      h.adoptedMac = mac;
     });
   }
 

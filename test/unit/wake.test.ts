@@ -10,7 +10,7 @@ import type { HostRecord } from '../../main/hosts/types.js';
 import { checkIdleSettings, idleRefusal, overlayStatus } from '../../main/wake/idle.js';
 import { checkMac, isMagicPacketFor, magicPacket, magicPacketMac, sendMagicPackets, type WolTarget } from '../../main/wake/magic-packet.js';
 import { isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from '../../main/wake/targets.js';
-import { WakeState } from '../../main/wake/wake-state.js';
+import { macToStore, WakeState } from '../../main/wake/wake-state.js';
 import { checkWakeOptions, wakeHost, type WakeDeps } from '../../main/wake/wake.js';
 import { assertLoopbackTarget, isValidMagicPacket } from '../support/sleep-sim.js';
 
@@ -162,6 +162,21 @@ describe('state overlays and persistence', () => {
     expect(c.asleep('gpu2')).toBeNull();
     expect(c.net('gpu2')?.mac).toBe(MAC);
     expect(JSON.parse(readFileSync(file, 'utf8')).hosts.gpu).toBeUndefined();
+  });
+
+  it('fills an empty MAC and follows a new NIC, but never overwrites a MAC the user typed', () => {
+    const A = 'aa:bb:cc:00:00:01';
+    const B = 'aa:bb:cc:00:00:02';
+    const USER = '02:00:5e:00:00:09';
+    expect(macToStore(null, null, A)).toBe(A); // empty: filled
+    expect(macToStore(A, A, B)).toBe(B); // filled by the app, the NIC changed: follows it
+    expect(macToStore(USER, null, B)).toBeNull(); // typed by the user: kept
+    expect(macToStore(USER, A, B)).toBeNull(); // the user replaced the adopted one: theirs now
+    expect(macToStore(A, A, A)).toBeNull();
+    expect(macToStore(null, null, null)).toBeNull();
+    const st = new WakeState(null);
+    st.setAdoptedMac('gpu', A);
+    expect(st.adoptedMac('gpu')).toBe(A);
   });
 
   it('checks idle settings before they reach the agent', () => {
