@@ -479,13 +479,20 @@ function idleJson(idle: HostIdle) {
   };
 }
 
+/** 750 s -> "12:30", as the agent and the app say it. */
+function mmss(seconds: number): string {
+  const s = Math.floor(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
 function printIdle(idle: HostIdle, io: CliIo): void {
   const s = idle.status;
   if (!s) {
     io.out(`${idle.name}: no idle status (${idle.message ?? 'agent not reachable'})`);
     return;
   }
-  const when = s.suspendAt ? `; suspends at ${new Date(s.suspendAt).toISOString()} if nothing changes` : '';
+  const left = s.suspendAt === null ? 0 : Math.max(0, (s.suspendAt - Date.now()) / 1000);
+  const when = s.suspendAt ? `; suspends in ${mmss(left)} (${new Date(s.suspendAt).toLocaleTimeString()}) if nothing changes` : '';
   io.out(`${idle.name}: ${s.state}${s.settings.enableSuspend ? '' : ' (suspend disabled)'}${s.dryRun ? ' (dry run)' : ''}${when}`);
   for (const g of s.gates) io.out(`  ${g.blocking ? 'busy ' : g.status === 'unavailable' ? 'n/a  ' : 'clear'}  ${g.gate.padEnd(14)} ${g.reason}`);
 }
