@@ -12,7 +12,7 @@ import { createLogger, loadConfig, type AgentConfig, type Logger } from './confi
 import { CheckRunner, realChecks, realExec, type Exec, type IdleChecks } from './idle/checks.js';
 import { IdleEngine, statusSignature, type EngineSettings, type EngineStatus } from './idle/engine.js';
 import { SleepHistory } from './idle/sleep-history.js';
-import { crossFieldProblem, effectiveSettings, SettingsStore, validateIdleSettings, YAML_KEYS } from './idle/settings.js';
+import { crossFieldProblem, effectiveSettings, fileSettings, IDLE_SETTING_KEYS, SettingsStore, validateIdleSettings, YAML_KEYS } from './idle/settings.js';
 import { armWol, parseMac, sendMagicPacket, WOL_DEFAULT_PORT, wolSendProblem } from './idle/wol.js';
 import type { AgentPaths } from './paths.js';
 import { resolveOnPath } from './paths.js';
@@ -641,6 +641,18 @@ export class AgentDaemon {
     const old = this.config;
     const next = loaded.config;
     this.config = next;
+    // A value edited in agent.yaml after the app (or `suspend enable|disable`) set it: the file, newer, wins.
+    const before = fileSettings(old);
+    const after = fileSettings(next);
+    const edited = IDLE_SETTING_KEYS.filter((k) => before[k] !== after[k] && this.settingsStore.overrides[k] !== undefined);
+    if (edited.length > 0) {
+      try {
+        this.settingsStore.drop(edited);
+        this.log.info('agent.yaml changed settings the app had set: the file wins', { keys: edited.map((k) => YAML_KEYS[k]).join(',') });
+      } catch (err) {
+        this.log.error('cannot update the idle settings file', { file: this.settingsStore.path, error: err });
+      }
+    }
     if (this.configError) this.log.info('config valid again');
     this.configError = null;
     this.log.configure({ level: next.logging.level, file: next.logging.file });

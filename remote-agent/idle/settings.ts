@@ -116,7 +116,17 @@ export class SettingsStore {
 
   /** Merges `changes` into the overrides and writes them (temp file, fsync, rename). */
   save(changes: Partial<IdleSettings>): Partial<IdleSettings> {
-    const next = { ...this.overrides, ...changes };
+    return this.write({ ...this.overrides, ...changes });
+  }
+
+  /** Removes overrides (an admin edited those keys in agent.yaml since: the newest change wins). */
+  drop(keys: readonly (keyof IdleSettings)[]): Partial<IdleSettings> {
+    const next = { ...this.overrides };
+    for (const k of keys) delete next[k];
+    return this.write(next);
+  }
+
+  private write(next: Partial<IdleSettings>): Partial<IdleSettings> {
     const tmp = `${this.path}.${process.pid}.tmp`;
     const text = JSON.stringify({ version: 1, idle: next }, null, 2) + '\n';
     try {

@@ -414,6 +414,28 @@ describe('idle.configure and settings persistence', () => {
     expect(existsSync(`${file}.${process.pid}.tmp`)).toBe(false);
   });
 
+  it('an edit of agent.yaml after the app set the same setting wins; other overrides stay', async () => {
+    const s = setup();
+    await s.daemon.start();
+    const a = connect(s.daemon);
+    await a.call('idle.configure', { settings: { enableSuspend: false, cpuIdleThreshold: 25 } });
+    // Unrelated edits keep the app's values.
+    writeFileSync(s.paths.configFile, CONFIG.replace('window_seconds: 30', 'window_seconds: 40'));
+    expect(s.daemon.reloadConfig()).toBeNull();
+    expect(s.daemon.idleStatus().settings).toMatchObject({ enableSuspend: false, cpuIdleThreshold: 25, windowSeconds: 40 });
+    // The admin switches suspend on in the file: that is newer than the app's "off".
+    writeFileSync(s.paths.configFile, CONFIG.replace('window_seconds: 30', 'window_seconds: 40').replace('min_samples: 3', 'min_samples: 3\n  enable_suspend: true'));
+    expect(s.daemon.reloadConfig()).toBeNull();
+    // (unchanged from the file's point of view: enable_suspend was already true by default)
+    expect(s.daemon.idleStatus().settings.enableSuspend).toBe(false);
+    writeFileSync(s.paths.configFile, CONFIG.replace('min_samples: 3', 'min_samples: 3\n  enable_suspend: false\n  cpu_idle_threshold: 30'));
+    expect(s.daemon.reloadConfig()).toBeNull();
+    writeFileSync(s.paths.configFile, CONFIG.replace('min_samples: 3', 'min_samples: 3\n  enable_suspend: true\n  cpu_idle_threshold: 30'));
+    expect(s.daemon.reloadConfig()).toBeNull();
+    expect(s.daemon.idleStatus().settings).toMatchObject({ enableSuspend: true, cpuIdleThreshold: 30 });
+    expect(JSON.parse(readFileSync(join(s.paths.stateDir, 'settings.json'), 'utf8')).idle).toEqual({});
+  });
+
   it('a corrupt settings.json is ignored with a warning, not a crash', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fw-suspend-'));
     dirs.push(dir);
