@@ -11,18 +11,16 @@
  *                   during which the box stayed up
  */
 import { IdleEngine, type CheckResult, type EngineSettings, type ExternalGate } from '../../remote-agent/idle/engine.js';
+import { defaultConfig } from '../../remote-agent/config/index.js';
+import { fileSettings } from '../../remote-agent/idle/settings.js';
 import type { MetricsSample } from '../../remote-agent/protocol.js';
 
-/** The agent's defaults (agent.yaml without an idle section), at the default 5 s interval. */
+const DEFAULTS = defaultConfig();
+
+/** The agent's defaults (agent.yaml without an idle section), at its default interval. */
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
-  cpuIdleThreshold: 10,
-  gpuIdleThreshold: 5,
-  windowSeconds: 300,
-  idleTimeoutSeconds: 1800,
-  minSamples: 30,
-  enableSuspend: true,
-  networkThresholdBytesPerSec: 1_000_000,
-  intervalSeconds: 5,
+  ...fileSettings(DEFAULTS),
+  intervalSeconds: DEFAULTS.metrics.intervalSeconds,
 };
 
 export interface TraceTick {
