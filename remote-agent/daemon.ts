@@ -62,6 +62,11 @@ export interface HostCapabilities {
 
 export interface Clock {
   now(): number;
+  /**
+   * A clock that stops while the box is suspended (CLOCK_MONOTONIC; performance.now() in Node), in ms.
+   * Against now() it tells a suspend (only the wall clock moved) from a frozen process (both moved).
+   */
+  monotonic?(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
@@ -100,6 +105,7 @@ export interface DaemonOptions {
 
 const REAL_CLOCK: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
@@ -190,6 +196,9 @@ export class AgentDaemon {
   private readonly exec: Exec;
   /** Wall-clock time the next tick is due (null before the first timer). */
   private nextDueAt: number | null = null;
+  /** clock.now() and clock.monotonic() when nextDueAt was set. */
+  private scheduledWall = 0;
+  private scheduledMono: number | null = null;
   /** The first sample after a resume spans the sleep (its CPU % and rates are meaningless): not fed. */
   private skipIdleSample = false;
   private lastIdleSignature = '';
@@ -395,7 +404,7 @@ export class AgentDaemon {
   }
 
   /** A gap between ticks: the box slept (or the agent was frozen). Fresh start for the idle decision. */
-  private onResume(now: number, awayMs: number): void {
+  private onResume(now: number, awayMs: number, suspendedMs: number | null): void {
     this.counters.resumes++;
     this.engine.reset();
     this.checks.clear();
@@ -403,6 +412,10 @@ export class AgentDaemon {
     let closed: SleepPeriod | null = null;
     try {
       closed = this.sleepHistory.close(now);
+      // Not our suspend, and mostly a real one (not a frozen agent): someone else put the box to sleep.
+      if (closed === null && suspendedMs !== null && suspendedMs > awayMs / 2) {
+        this.sleepHistory.append({ suspendedAt: now - suspendedMs, resumedAt: now, reason: 'external', wolArmed: null, wolMessage: '' });
+      }
     } catch (err) {
       this.log.error('cannot write the sleep history', { error: err });
     }
@@ -547,6 +560,8 @@ export class AgentDaemon {
     let delay = intervalMs - (now % intervalMs);
     if (delay < Math.min(50, intervalMs / 10)) delay += intervalMs;
     this.nextDueAt = now + delay;
+    this.scheduledWall = now;
+    this.scheduledMono = this.clock.monotonic?.() ?? null;
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       this.runTick();
@@ -570,7 +585,10 @@ export class AgentDaemon {
       const late = tickAt - this.nextDueAt;
       this.nextDueAt = null;
       const expected = this.sleepHistory.open() !== null;
-      if (late > resumeGapMs(this.config.metrics.intervalSeconds) || (expected && late > EXPECTED_SLEEP_LATENESS_MS)) this.onResume(tickAt, late);
+      // Time the box spent suspended: the wall clock ran on, the monotonic one did not (null: unknown).
+      const mono = this.clock.monotonic?.();
+      const suspendedMs = mono !== undefined && this.scheduledMono !== null ? tickAt - this.scheduledWall - (mono - this.scheduledMono) : null;
+      if (late > resumeGapMs(this.config.metrics.intervalSeconds) || (expected && late > EXPECTED_SLEEP_LATENESS_MS)) this.onResume(tickAt, late, suspendedMs);
     }
     this.checkConfig();
     const sampler = this.sampler;

@@ -203,7 +203,8 @@ export interface SleepPeriod {
   /** ms since epoch. */
   suspendedAt: number;
   resumedAt: number | null;
-  reason: 'idle' | 'manual';
+  /** 'external': the box slept without the agent asking (a lid, a suspend by hand), seen after the resume. */
+  reason: 'idle' | 'manual' | 'external';
   /** Whether `ethtool -s IFACE wol g` succeeded before suspending (null: not attempted). */
   wolArmed: boolean | null;
   wolMessage: string;

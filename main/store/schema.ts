@@ -126,7 +126,7 @@ function checkSleepPeriod(value: unknown, where: string): SleepPeriod {
   const p = value;
   if (!isTime(p.suspendedAt)) fail(`${where}.suspendedAt`, 'a time in ms since epoch', p.suspendedAt);
   if (!(p.resumedAt === null || (isTime(p.resumedAt) && p.resumedAt >= p.suspendedAt))) fail(`${where}.resumedAt`, 'null or a time not before suspendedAt', p.resumedAt);
-  if (p.reason !== 'idle' && p.reason !== 'manual') fail(`${where}.reason`, '"idle" or "manual"', p.reason);
+  if (p.reason !== 'idle' && p.reason !== 'manual' && p.reason !== 'external') fail(`${where}.reason`, '"idle", "manual" or "external"', p.reason);
   if (!(p.wolArmed === null || typeof p.wolArmed === 'boolean')) fail(`${where}.wolArmed`, 'null, true or false', p.wolArmed);
   if (typeof p.wolMessage !== 'string') fail(`${where}.wolMessage`, 'a string', p.wolMessage);
   return { suspendedAt: p.suspendedAt, resumedAt: p.resumedAt as number | null, reason: p.reason, wolArmed: p.wolArmed as boolean | null, wolMessage: p.wolMessage };

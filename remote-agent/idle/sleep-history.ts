@@ -15,7 +15,7 @@ function isPeriod(v: unknown): v is SleepPeriod {
   return (
     typeof o.suspendedAt === 'number' &&
     (o.resumedAt === null || typeof o.resumedAt === 'number') &&
-    (o.reason === 'idle' || o.reason === 'manual') &&
+    (o.reason === 'idle' || o.reason === 'manual' || o.reason === 'external') &&
     (o.wolArmed === null || typeof o.wolArmed === 'boolean') &&
     typeof o.wolMessage === 'string'
   );

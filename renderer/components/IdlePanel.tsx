@@ -303,7 +303,7 @@ function SleepRow({ p }: { p: SleepPeriod }) {
         {open ? <span className="sleep-now">asleep now</span> : fmtWhen(end)}
       </span>
       <span className="sleep-dur num">{fmtDuration(end - p.suspendedAt)}</span>
-      <span className={`chip chip-quiet sleep-reason-${p.reason}`}>{p.reason === 'idle' ? 'idle' : 'by you'}</span>
+      <span className={`chip chip-quiet sleep-reason-${p.reason}`}>{p.reason === 'idle' ? 'idle' : p.reason === 'manual' ? 'by you' : 'outside Fleetwake'}</span>
       <span
         className={`sleep-wol sleep-wol-${p.wolArmed === null ? 'na' : p.wolArmed ? 'ok' : 'bad'}`}
         title={p.wolMessage || (p.wolArmed === null ? 'Wake-on-LAN was not armed (not attempted)' : '')}

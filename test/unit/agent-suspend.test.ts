@@ -18,7 +18,10 @@ class FakeClock implements Clock {
   t = 1_700_000_000_000;
   private seq = 0;
   timers: { id: number; at: number; fn: () => void }[] = [];
+  /** Stops in sleep(), runs in advance() and freeze(): like CLOCK_MONOTONIC. */
+  mono = 0;
   now = () => this.t;
+  monotonic = () => this.mono;
   setTimeout = (fn: () => void, ms: number) => {
     const id = ++this.seq;
     this.timers.push({ id, at: this.t + ms, fn });
@@ -35,16 +38,23 @@ class FakeClock implements Clock {
       const next = this.timers[0];
       if (!next || next.at > target) break;
       this.timers.shift();
+      this.mono += next.at - this.t;
       this.t = next.at;
       next.fn();
     }
+    this.mono += target - this.t;
     this.t = target;
     await flush();
   }
-  /** The box slept (or the process was frozen): wall time jumps, pending timers keep their distance. */
+  /** The box slept: wall time jumps, the monotonic clock stands still, pending timers keep their distance. */
   sleep(ms: number) {
     this.t += ms;
     for (const timer of this.timers) timer.at += ms;
+  }
+  /** The process was frozen (SIGSTOP, a paused VM): both clocks ran, no timer fired. */
+  freeze(ms: number) {
+    this.sleep(ms);
+    this.mono += ms;
   }
 }
 
@@ -254,6 +264,26 @@ describe('idle suspend in the daemon', () => {
     clock.sleep(EXPECTED_SLEEP_LATENESS_MS + 1000);
     await clock.advance(5_000);
     expect(a.notes('agent.resumed')).toHaveLength(1);
+  });
+
+  it('a sleep the agent did not start is recorded as external; a frozen agent is not a sleep', async () => {
+    const { daemon, clock } = setup({ config: CONFIG.replace('min_samples: 3', 'min_samples: 3\n  enable_suspend: false') });
+    await daemon.start();
+    const a = connect(daemon);
+    await clock.advance(10_000);
+    clock.sleep(3_600_000); // suspended by hand, or a lid
+    await clock.advance(5_000);
+    expect(a.notes('agent.resumed')).toHaveLength(1);
+    const { result: hist } = await a.call('sleep.history');
+    expect(hist).toHaveLength(1);
+    expect(hist[0]).toMatchObject({ reason: 'external', resumedAt: a.notes('agent.resumed')[0].at, wolArmed: null });
+    expect(hist[0].resumedAt - hist[0].suspendedAt).toBeGreaterThanOrEqual(3_600_000);
+    expect(hist[0].resumedAt - hist[0].suspendedAt).toBeLessThan(3_610_000);
+
+    clock.freeze(600_000); // SIGSTOP for ten minutes: a resume for the idle engine, but no sleep
+    await clock.advance(5_000);
+    expect(a.notes('agent.resumed')).toHaveLength(2);
+    expect((await a.call('sleep.history')).result).toHaveLength(1);
   });
 
   it('a short pause is not a resume', async () => {
