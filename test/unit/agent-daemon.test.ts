@@ -4,42 +4,10 @@ import { join } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../remote-agent/config/index.js';
-import { AgentDaemon, type Clock, type DaemonDeps, type History, type Sampler } from '../../remote-agent/daemon.js';
+import { AgentDaemon, type DaemonDeps, type History, type Sampler } from '../../remote-agent/daemon.js';
 import type { AgentPaths } from '../../remote-agent/paths.js';
 import { PROTOCOL_VERSION, RPC_ERRORS, type HistoryRange, type MetricsSample } from '../../remote-agent/protocol.js';
-
-class FakeClock implements Clock {
-  t = 1_000_300;
-  private seq = 0;
-  timers: { id: number; at: number; fn: () => void }[] = [];
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.seq;
-    this.timers.push({ id, at: this.t + ms, fn });
-    return id;
-  };
-  clearTimeout = (id: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== id);
-  };
-  async advance(ms: number) {
-    const target = this.t + ms;
-    for (;;) {
-      await flush();
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > target) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = target;
-    await flush();
-  }
-}
-
-async function flush() {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-}
+import { FakeClock, flush } from '../support/fake-clock.js';
 
 function fakeSample(t: number): MetricsSample {
   return {
@@ -75,7 +43,7 @@ function setup(opts: { config?: string; sample?: (t: number) => Promise<MetricsS
     logFile: join(dir, 'state', 'agent.log'),
   };
   if (opts.config !== undefined) writeFileSync(paths.configFile, opts.config);
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_000_300);
   const calls = { samples: [] as number[], added: [] as MetricsSample[], flushed: 0, closed: 0, samplerOpts: [] as unknown[], queries: [] as HistoryRange[], exec: [] as string[][] };
   const sampler: Sampler = {
     sample: () => {

@@ -8,59 +8,12 @@ import { join } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../remote-agent/config/index.js';
-import { AgentDaemon, EXPECTED_SLEEP_LATENESS_MS, resumeGapMs, type Clock, type DaemonDeps, type History, type Sampler } from '../../remote-agent/daemon.js';
+import { AgentDaemon, EXPECTED_SLEEP_LATENESS_MS, resumeGapMs, type DaemonDeps, type History, type Sampler } from '../../remote-agent/daemon.js';
 import type { CheckResult, ExternalGate } from '../../remote-agent/idle/engine.js';
 import type { ExecResult } from '../../remote-agent/idle/checks.js';
 import type { AgentPaths } from '../../remote-agent/paths.js';
 import { RPC_ERRORS, type IdleStatus, type MetricsSample, type SleepPeriod } from '../../remote-agent/protocol.js';
-
-class FakeClock implements Clock {
-  t = 1_700_000_000_000;
-  private seq = 0;
-  timers: { id: number; at: number; fn: () => void }[] = [];
-  /** Stops in sleep(), runs in advance() and freeze(): like CLOCK_MONOTONIC. */
-  mono = 0;
-  now = () => this.t;
-  monotonic = () => this.mono;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.seq;
-    this.timers.push({ id, at: this.t + ms, fn });
-    return id;
-  };
-  clearTimeout = (id: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== id);
-  };
-  async advance(ms: number) {
-    const target = this.t + ms;
-    for (;;) {
-      await flush();
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > target) break;
-      this.timers.shift();
-      this.mono += next.at - this.t;
-      this.t = next.at;
-      next.fn();
-    }
-    this.mono += target - this.t;
-    this.t = target;
-    await flush();
-  }
-  /** The box slept: wall time jumps, the monotonic clock stands still, pending timers keep their distance. */
-  sleep(ms: number) {
-    this.t += ms;
-    for (const timer of this.timers) timer.at += ms;
-  }
-  /** The process was frozen (SIGSTOP, a paused VM): both clocks ran, no timer fired. */
-  freeze(ms: number) {
-    this.sleep(ms);
-    this.mono += ms;
-  }
-}
-
-async function flush() {
-  for (let i = 0; i < 8; i++) await new Promise((r) => setImmediate(r));
-}
+import { FakeClock, flush } from '../support/fake-clock.js';
 
 function sampleAt(t: number, cpu: number): MetricsSample {
   return {
