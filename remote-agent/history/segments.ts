@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import type { HistoryPoint } from '../protocol.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { isHistoryPoint } from './point.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -116,9 +117,7 @@ export class SegmentFiles {
       kept.unshift(lines[i]!);
       bytes += b;
     }
-    // Rename over the old file so a kill mid-compaction leaves either version, never half of one.
-    const tmp = `${full}.tmp`;
-    fs.writeFileSync(tmp, kept.map((l) => `${l}\n`).join(''));
-    fs.renameSync(tmp, full);
+    // A kill mid-compaction leaves either version, never half of one.
+    writeFileAtomic(full, kept.map((l) => `${l}\n`).join(''));
   }
 }

@@ -3,8 +3,9 @@
  * overrides on top of agent.yaml (STATE/settings.json, written atomically), kept across restarts.
  * Commands (suspend.command, idle.custom_check) are never among them: those come only from the file.
  */
-import { readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { IDLE_BOUNDS, minSamplesProblem, type AgentConfig } from '../config/index.js';
 import type { IdleSettings } from '../protocol.js';
 
@@ -127,25 +128,7 @@ export class SettingsStore {
   }
 
   private write(next: Partial<IdleSettings>): Partial<IdleSettings> {
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    const text = JSON.stringify({ version: 1, idle: next }, null, 2) + '\n';
-    try {
-      writeFileSync(tmp, text, { mode: 0o644 });
-      const fd = openSync(tmp, 'r');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.path);
-    } catch (err) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* not there */
-      }
-      throw err;
-    }
+    writeFileAtomic(this.path, JSON.stringify({ version: 1, idle: next }, null, 2) + '\n');
     this.overrides = next;
     return next;
   }

@@ -1,9 +1,10 @@
 /**
  * Sleep history: STATE/sleep-history.jsonl, one SleepPeriod per line, oldest first, at most MAX_PERIODS
- * (older ones dropped). Small, so every change rewrites the file atomically (temp file + rename).
+ * (older ones dropped). Small, so every change rewrites the file atomically (writeFileAtomic).
  */
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { SleepPeriod } from '../protocol.js';
 
 export const SLEEP_HISTORY_FILE = 'sleep-history.jsonl';
@@ -80,17 +81,6 @@ export class SleepHistory {
   }
 
   private write(): void {
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, this.periods.map((p) => JSON.stringify(p)).join('\n') + (this.periods.length ? '\n' : ''), { mode: 0o644 });
-      renameSync(tmp, this.path);
-    } catch (err) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* not there */
-      }
-      throw err;
-    }
+    writeFileAtomic(this.path, this.periods.map((p) => `${JSON.stringify(p)}\n`).join(''));
   }
 }
