@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { getBridge } from '../bridge/index.js';
-import { errorMessage, hostKeyFileType, prettyKeyType } from '../lib/states.js';
+import { hostKeyFileType, prettyKeyType } from '../lib/states.js';
 import { applyStatus, closeDialog, selectStatus, useFleet } from '../state/store.js';
+import { DialogActions, useDialogAction } from './DialogActions.js';
 import { Modal } from './Modal.js';
 import { WarnIcon } from './Icons.js';
 
@@ -24,8 +25,7 @@ function Fingerprint({ value, testId, tone }: { value: string; testId: string; t
 export function HostKeyDialog({ name }: { name: string }) {
   const status = useFleet(selectStatus(name));
   const [typed, setTyped] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useDialogAction();
 
   const state = status?.state;
   const isKeyState = state === 'host-key-unknown' || state === 'host-key-changed';
@@ -40,19 +40,11 @@ export function HostKeyDialog({ name }: { name: string }) {
   const fileType = hostKeyFileType(keyType);
   const verifyCmd = `ssh-keygen -lf /etc/ssh/ssh_host_${fileType}_key.pub`;
 
-  const trust = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const trust = () =>
+    void run(async () => {
       const st = await getBridge().trustHostKey(name, fingerprint);
       if (st) applyStatus(st);
-      closeDialog();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const howToVerify = (
     <div className="verify">
@@ -83,19 +75,15 @@ export function HostKeyDialog({ name }: { name: string }) {
           </dd>
         </dl>
         {howToVerify}
-        {error ? (
-          <div className="form-error" role="alert" data-testid="host-key-error">
-            {error}
-          </div>
-        ) : null}
-        <div className="modal-actions">
-          <button type="button" className="btn btn-secondary" onClick={closeDialog}>
-            Cancel
-          </button>
-          <button type="button" className="btn btn-primary" disabled={busy || !fingerprint} onClick={trust}>
-            {busy ? 'Connecting…' : 'Trust and connect'}
-          </button>
-        </div>
+        <DialogActions
+          error={error}
+          errorTestId="host-key-error"
+          busy={busy}
+          disabled={!fingerprint}
+          label="Trust and connect"
+          busyLabel="Connecting…"
+          onConfirm={trust}
+        />
       </Modal>
     );
   }
@@ -140,19 +128,16 @@ export function HostKeyDialog({ name }: { name: string }) {
           <div className="field-error">That does not match the fingerprint the server presented.</div>
         ) : null}
       </div>
-      {error ? (
-        <div className="form-error" role="alert" data-testid="host-key-error">
-          {error}
-        </div>
-      ) : null}
-      <div className="modal-actions">
-        <button type="button" className="btn btn-secondary" onClick={closeDialog}>
-          Cancel
-        </button>
-        <button type="button" className="btn btn-danger" disabled={busy || !ok} onClick={trust}>
-          {busy ? 'Connecting…' : 'Trust new key and connect'}
-        </button>
-      </div>
+      <DialogActions
+        error={error}
+        errorTestId="host-key-error"
+        busy={busy}
+        disabled={!ok}
+        tone="danger"
+        label="Trust new key and connect"
+        busyLabel="Connecting…"
+        onConfirm={trust}
+      />
     </Modal>
   );
 }

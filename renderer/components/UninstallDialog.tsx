@@ -1,24 +1,12 @@
 import { useState } from 'react';
 import { uninstallAgent } from '../lib/actions.js';
-import { errorMessage } from '../lib/states.js';
 import { closeDialog } from '../state/store.js';
+import { DialogActions, useDialogAction } from './DialogActions.js';
 import { Modal } from './Modal.js';
 
 export function UninstallDialog({ name }: { name: string }) {
   const [purge, setPurge] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const go = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await uninstallAgent(name, purge);
-      closeDialog();
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useDialogAction();
   return (
     <Modal title={`Uninstall the agent from ${name}?`} eyebrow="Uninstall agent" onClose={closeDialog} testId="uninstall-dialog" size="sm">
       <p className="lead">
@@ -32,19 +20,14 @@ export function UninstallDialog({ name }: { name: string }) {
           <span className="check-hint">Deletes the recorded metrics history and the agent’s config file on the server.</span>
         </span>
       </label>
-      {error ? (
-        <div className="form-error" role="alert">
-          {error}
-        </div>
-      ) : null}
-      <div className="modal-actions">
-        <button type="button" className="btn btn-secondary" onClick={closeDialog}>
-          Cancel
-        </button>
-        <button type="button" className="btn btn-danger" disabled={busy} onClick={go}>
-          {busy ? 'Uninstalling…' : purge ? 'Uninstall and delete data' : 'Uninstall agent'}
-        </button>
-      </div>
+      <DialogActions
+        error={error}
+        busy={busy}
+        tone="danger"
+        label={purge ? 'Uninstall and delete data' : 'Uninstall agent'}
+        busyLabel="Uninstalling…"
+        onConfirm={() => void run(() => uninstallAgent(name, purge).then(() => undefined))}
+      />
     </Modal>
   );
 }

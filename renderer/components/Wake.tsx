@@ -5,6 +5,7 @@ import { wakeStepViews, type WakeStepState } from '../lib/sleep.js';
 import { errorMessage } from '../lib/states.js';
 import { closeDialog, selectWake, useFleet } from '../state/store.js';
 import { CheckIcon, CrossIcon, MoonIcon, SunriseIcon } from './Icons.js';
+import { DialogActions, useDialogAction } from './DialogActions.js';
 import { Modal } from './Modal.js';
 
 const STEP_ICON: Record<WakeStepState, ReactNode> = {
@@ -65,39 +66,22 @@ export function WakeButton({ name, size = 'sm', primary = true, onError }: { nam
 }
 
 export function SuspendDialog({ name }: { name: string }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const go = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await suspendHost(name);
-      closeDialog();
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useDialogAction();
   return (
     <Modal title={`Suspend ${name} now?`} eyebrow="Suspend" onClose={closeDialog} testId="suspend-dialog" size="sm">
       <p className="lead">
         The agent runs its suspend command right away, whatever the idle checks say. Anything running on {name} is
         paused until it wakes; SSH sessions to it will drop. Wake it again from Fleetwake with Wake-on-LAN.
       </p>
-      {error ? (
-        <div className="form-error" role="alert">
-          {error}
-        </div>
-      ) : null}
-      <div className="modal-actions">
-        <button type="button" className="btn btn-secondary" onClick={closeDialog}>
-          Cancel
-        </button>
-        <button type="button" className="btn btn-primary" disabled={busy} onClick={go} data-testid="suspend-confirm">
-          <MoonIcon size={14} />
-          {busy ? 'Suspending…' : 'Suspend now'}
-        </button>
-      </div>
+      <DialogActions
+        error={error}
+        busy={busy}
+        label="Suspend now"
+        busyLabel="Suspending…"
+        icon={<MoonIcon size={14} />}
+        confirmTestId="suspend-confirm"
+        onConfirm={() => void run(() => suspendHost(name))}
+      />
     </Modal>
   );
 }
