@@ -804,8 +804,10 @@ class FleetCore implements Fleet {
     try {
       return await this.agentCall(name, 'read the sleep history', () => this.agents.call(name, 'sleep.history', {}));
     } catch (e) {
-      if (e instanceof FleetError && e.code === 'failed' && !this.agents.connected(name) && (this.data().sleepLog[name]?.length ?? 0) > 0) return own();
-      throw e;
+      if (!(e instanceof FleetError && e.code === 'failed') || this.agents.connected(name)) throw e;
+      const seen = own();
+      if (seen.length === 0) throw e;
+      return seen;
     }
   }
 
