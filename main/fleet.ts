@@ -308,9 +308,11 @@ class FleetCore implements Fleet {
       if (renamed) this.agents.forget(name);
       this.publishHosts();
       if (this.keepConnected) for (const n of affected) this.pool.get(n === name ? host.name : n).start();
-      else if (renamed) this.emit('host-status', this.pool.statusOf(host.name));
+      else if (renamed) this.emit('host-status', this.overlay(this.pool.statusOf(host.name)));
     } else {
       this.publishHosts();
+      // A MAC added or removed changes whether the host can be woken.
+      if (before.mac !== host.mac) this.emit('host-status', this.overlay(this.pool.statusOf(host.name)));
     }
     return this.view(host);
   }
@@ -618,7 +620,8 @@ class FleetCore implements Fleet {
 
   /** 'asleep' / 'waking' laid over what the SSH connection says (HostState docs in preload/api.ts). */
   private overlay(s: HostStatus): HostStatus {
-    return overlayStatus(s, this.wakeState.asleep(s.name), this.waking.get(s.name));
+    const mac = this.data().hosts.find((h) => h.name === s.name)?.mac ?? null;
+    return overlayStatus(s, this.wakeState.asleep(s.name), this.waking.get(s.name), mac);
   }
 
   private push(s: HostStatus): void {

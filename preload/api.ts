@@ -15,6 +15,7 @@ export type {
   MetricsSample,
   SleepPeriod,
 } from '../remote-agent/protocol.js';
+export { HISTORY_RANGES, toHistoryPoint } from '../remote-agent/protocol.js';
 
 /**
  * Contract 1: everything the renderer may ask of main, and every event main pushes.
@@ -84,6 +85,11 @@ export interface HostStatus {
   lastError?: string;
   /** ms since epoch of the last state change. */
   since: number;
+  /**
+   * Whether a Wake makes sense now (asleep, or offline with a MAC known). Computed by the core on every
+   * status it publishes, so the renderer, the tray and the CLI never re-derive the rule.
+   */
+  canWake?: boolean;
 }
 
 export interface ImportCandidate {

@@ -157,7 +157,40 @@ export interface HistoryPoint {
   gpus: { index: number; utilPercent: number | null; memUsedBytes: number | null; tempC: number | null; powerW: number | null }[];
 }
 
-export type HistoryRange = '1h' | '24h' | '7d';
+/** The history windows a chart can ask for; fronts iterate this list. */
+export const HISTORY_RANGES = ['1h', '24h', '7d'] as const;
+export type HistoryRange = (typeof HISTORY_RANGES)[number];
+
+/**
+ * Virtual interfaces carry the same bytes again (eth0 -> docker0 -> vethX), so a host total that
+ * included them would count container traffic two or three times.
+ */
+const VIRTUAL_IFACE = /^(lo|veth|docker|br-|virbr|cni|flannel|cali|vxlan|tun|tap|wg|tailscale|zt)/;
+
+export const isVirtualInterface = (iface: string): boolean => VIRTUAL_IFACE.test(iface);
+
+function sumRates(sample: MetricsSample, key: 'rxBytesPerSec' | 'txBytesPerSec'): number | null {
+  const counted = sample.network.filter((n) => !isVirtualInterface(n.iface));
+  return counted.length === 0 ? null : counted.reduce((a, n) => a + n[key], 0);
+}
+
+/**
+ * The one chart point of a sample. The agent stores these as history and the app extends live
+ * charts with them, so both must come from this function or the two would disagree.
+ */
+export function toHistoryPoint(sample: MetricsSample): HistoryPoint {
+  const memKnown = sample.memory.totalBytes > 0;
+  return {
+    t: sample.sampledAt,
+    cpuPercent: sample.cpu.percent,
+    memUsedBytes: memKnown ? sample.memory.usedBytes : null,
+    memTotalBytes: memKnown ? sample.memory.totalBytes : null,
+    cpuPowerW: sample.cpuPowerW,
+    netRxBytesPerSec: sumRates(sample, 'rxBytesPerSec'),
+    netTxBytesPerSec: sumRates(sample, 'txBytesPerSec'),
+    gpus: sample.gpus.map((g) => ({ index: g.index, utilPercent: g.utilPercent, memUsedBytes: g.memUsedBytes, tempC: g.tempC, powerW: g.powerW })),
+  };
+}
 
 export const IDLE_STATES = ['warming_up', 'active', 'idle'] as const;
 export type IdleState = (typeof IDLE_STATES)[number];

@@ -10,12 +10,17 @@ const COVERED = new Set<HostStatus['state']>(['offline', 'connecting']);
  * 'waking' while a magic packet was sent and the host is not back; else 'asleep' when the agent
  * announced a suspend and the host has not been reachable since; else the SSH state itself.
  */
-export function overlayStatus(s: HostStatus, asleep: SleepMark | null, wakingSince: number | undefined): HostStatus {
-  if (!COVERED.has(s.state)) return s;
-  if (wakingSince !== undefined) return { ...s, state: 'waking', since: wakingSince };
-  if (asleep) return { ...s, state: 'asleep', since: asleep.at };
-  return s;
+export function overlayStatus(s: HostStatus, asleep: SleepMark | null, wakingSince: number | undefined, mac: string | null): HostStatus {
+  let out = s;
+  if (COVERED.has(s.state)) {
+    if (wakingSince !== undefined) out = { ...s, state: 'waking', since: wakingSince };
+    else if (asleep) out = { ...s, state: 'asleep', since: asleep.at };
+  }
+  return { ...out, canWake: canWake(out.state, mac) };
 }
+
+/** The one rule for offering Wake: a host we know is asleep, or an offline one whose MAC we know. */
+export const canWake = (state: HostStatus['state'], mac: string | null): boolean => state === 'asleep' || (state === 'offline' && mac !== null);
 
 const NUMERIC: (keyof IdleSettings)[] = ['cpuIdleThreshold', 'gpuIdleThreshold', 'windowSeconds', 'idleTimeoutSeconds', 'minSamples', 'networkThresholdBytesPerSec'];
 const KNOWN: (keyof IdleSettings)[] = [...NUMERIC, 'enableSuspend'];

@@ -1,32 +1,7 @@
 /** Turning samples into HistoryPoints, and averaging points into coarser ones. */
-import type { HistoryPoint, MetricsSample } from '../protocol.js';
+import type { HistoryPoint } from '../protocol.js';
 
 type GpuPoint = HistoryPoint['gpus'][number];
-
-/**
- * Virtual interfaces carry the same bytes again (eth0 -> docker0 -> vethX), so a host total that
- * included them would count container traffic two or three times.
- */
-const VIRTUAL_IFACE = /^(lo|veth|docker|br-|virbr|cni|flannel|cali|vxlan|tun|tap|wg|tailscale|zt)/;
-
-function sumRates(sample: MetricsSample, key: 'rxBytesPerSec' | 'txBytesPerSec'): number | null {
-  const counted = sample.network.filter((n) => !VIRTUAL_IFACE.test(n.iface));
-  return counted.length === 0 ? null : counted.reduce((a, n) => a + n[key], 0);
-}
-
-export function toHistoryPoint(sample: MetricsSample): HistoryPoint {
-  const memKnown = sample.memory.totalBytes > 0;
-  return {
-    t: sample.sampledAt,
-    cpuPercent: sample.cpu.percent,
-    memUsedBytes: memKnown ? sample.memory.usedBytes : null,
-    memTotalBytes: memKnown ? sample.memory.totalBytes : null,
-    cpuPowerW: sample.cpuPowerW,
-    netRxBytesPerSec: sumRates(sample, 'rxBytesPerSec'),
-    netTxBytesPerSec: sumRates(sample, 'txBytesPerSec'),
-    gpus: sample.gpus.map((g) => ({ index: g.index, utilPercent: g.utilPercent, memUsedBytes: g.memUsedBytes, tempC: g.tempC, powerW: g.powerW })),
-  };
-}
 
 /** Mean of the known values; unknown stays unknown rather than pulling the mean towards 0. */
 function mean(values: (number | null)[], decimals: number): number | null {

@@ -3,8 +3,8 @@
  * for 7 days, kept in memory and appended to disk so they survive restarts.
  */
 import path from 'node:path';
-import type { HistoryPoint, HistoryRange, MetricsSample } from '../protocol.js';
-import { averagePoints, downsample, toHistoryPoint } from './point.js';
+import { toHistoryPoint, type HistoryPoint, type HistoryRange, type MetricsSample } from '../protocol.js';
+import { averagePoints, downsample } from './point.js';
 import { Ring } from './ring.js';
 import { SegmentFiles } from './segments.js';
 

@@ -2,7 +2,8 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { averagePoints, downsample, isHistoryPoint, toHistoryPoint } from '../../remote-agent/history/point.js';
+import { averagePoints, downsample, isHistoryPoint } from '../../remote-agent/history/point.js';
+import { toHistoryPoint } from '../../remote-agent/protocol.js';
 import { Ring } from '../../remote-agent/history/ring.js';
 import { segmentName } from '../../remote-agent/history/segments.js';
 import { MetricsHistory } from '../../remote-agent/history/store.js';

@@ -140,12 +140,21 @@ describe('state overlays and persistence', () => {
 
   it('waking over asleep over offline/connecting; online and auth problems show through', () => {
     const mark = { at: 100, reason: 'idle' as const };
-    expect(overlayStatus(st('offline'), mark, undefined)).toMatchObject({ state: 'asleep', since: 100 });
-    expect(overlayStatus(st('connecting'), mark, undefined).state).toBe('asleep');
-    expect(overlayStatus(st('offline'), mark, 200)).toMatchObject({ state: 'waking', since: 200 });
-    expect(overlayStatus(st('offline'), null, undefined).state).toBe('offline');
-    expect(overlayStatus(st('online'), mark, 200).state).toBe('online');
-    expect(overlayStatus(st('auth-failed'), mark, 200).state).toBe('auth-failed');
+    expect(overlayStatus(st('offline'), mark, undefined, null)).toMatchObject({ state: 'asleep', since: 100 });
+    expect(overlayStatus(st('connecting'), mark, undefined, null).state).toBe('asleep');
+    expect(overlayStatus(st('offline'), mark, 200, null)).toMatchObject({ state: 'waking', since: 200 });
+    expect(overlayStatus(st('offline'), null, undefined, null).state).toBe('offline');
+    expect(overlayStatus(st('online'), mark, 200, null).state).toBe('online');
+    expect(overlayStatus(st('auth-failed'), mark, 200, null).state).toBe('auth-failed');
+  });
+
+  it('says whether Wake makes sense: asleep always, offline only with a MAC, never online or waking', () => {
+    const mark = { at: 100, reason: 'idle' as const };
+    expect(overlayStatus(st('offline'), mark, undefined, null).canWake).toBe(true);
+    expect(overlayStatus(st('offline'), null, undefined, null).canWake).toBe(false);
+    expect(overlayStatus(st('offline'), null, undefined, 'aa:bb:cc:dd:ee:ff').canWake).toBe(true);
+    expect(overlayStatus(st('online'), null, undefined, 'aa:bb:cc:dd:ee:ff').canWake).toBe(false);
+    expect(overlayStatus(st('offline'), mark, 200, 'aa:bb:cc:dd:ee:ff').canWake).toBe(false);
   });
 
   it('keeps announcements and learned networks in a file across restarts', () => {
