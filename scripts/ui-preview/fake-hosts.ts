@@ -19,7 +19,6 @@ import type {
   Preferences,
 } from '../../preload/api.js';
 import { FleetError } from '../../main/core/errors.js';
-
 import { canWake } from '../../main/wake/idle.js';
 import type { HarnessFleet } from '../../main/harness/server.js';
 import { defaultPreferences } from '../../main/preferences/index.js';
