@@ -1,10 +1,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import './app/styles.js';
+import { App } from './app/App.js';
+import { followHostLinks } from './app/deeplink.js';
+import { openHost } from './app/navigation.js';
+import { startFleetSync } from './app/sync.js';
 import { getBridge } from './bridge/index.js';
-import { App } from './components/App.js';
-import { followHostLinks } from './lib/deeplink.js';
-import { openHost, startFleetSync } from './state/store.js';
-import './styles.css';
 
 startFleetSync(getBridge());
 followHostLinks(openHost);

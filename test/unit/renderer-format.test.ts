@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DeployProgress, MetricsSample } from '../../preload/api.js';
-import { currentRun, sampleToPoint, toChartRows } from '../../renderer/lib/agent.js';
-import { DASH, fmtPercent, fmtPower, fmtTemp, fmtUsedTotal, rangeTicks, shortGpuName } from '../../renderer/lib/format.js';
+import { toHistoryPoint, type DeployProgress, type MetricsSample } from '../../preload/api.js';
+import { currentRun } from '../../renderer/features/agent/agent.js';
+import { toChartRows } from '../../renderer/features/metrics/chartRows.js';
+import { DASH, fmtPercent, fmtPower, fmtTemp, fmtUsedTotal, rangeTicks, shortGpuName } from '../../renderer/ui/format.js';
 
 describe('renderer metric formatting', () => {
   it('shortens GPU names the way nvidia-smi spells them', () => {
@@ -79,7 +80,7 @@ describe('chart rows', () => {
   });
 
   it('keeps nulls as nulls (MIG utilisation) and breaks the line over gaps', () => {
-    const rows = toChartRows([sampleToPoint(s(0, null)), sampleToPoint(s(10_000, 50)), sampleToPoint(s(100_000, 60))], [0], 30_000);
+    const rows = toChartRows([toHistoryPoint(s(0, null)), toHistoryPoint(s(10_000, 50)), toHistoryPoint(s(100_000, 60))], [0], 30_000);
     expect(rows).toHaveLength(4);
     expect(rows[0]!.g0u).toBeNull();
     expect(rows[0]!.rx).toBe(3);

@@ -1,23 +1,22 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { HostIdle, HostView, IdleStatus, WakeProgress } from '../../preload/api.js';
-import { hashWithoutHost, hostFromHash } from '../../renderer/lib/deeplink.js';
-import { fmtCountdown, fmtDuration, fmtKwh, fmtMoney, wakeStepViews } from '../../renderer/lib/sleep.js';
-import { canWake } from '../../renderer/lib/states.js';
+// The rule moved into the core, which sends it as HostStatus.canWake; the renderer only reads that.
+import { canWake } from '../../main/wake/idle.js';
+import { hashWithoutHost, hostFromHash } from '../../renderer/app/deeplink.js';
+import { openEnergy } from '../../renderer/app/navigation.js';
+import { selectSummary } from '../../renderer/features/fleet/summary.js';
+import { applyHosts, applyStatus } from '../../renderer/features/hosts/store.js';
+import { fmtCountdown, fmtDuration, fmtKwh, fmtMoney, wakeStepViews } from '../../renderer/features/sleep/labels.js';
 import {
-  applyHosts,
   applyIdle,
   applySleepHistory,
-  applyStatus,
   applyWakeProgress,
   clearWakeProgress,
-  openEnergy,
-  resetFleetStore,
   selectIdle,
   selectSleepHistory,
-  selectSummary,
   selectWake,
-  useFleet,
-} from '../../renderer/state/store.js';
+} from '../../renderer/features/sleep/store.js';
+import { resetFleetStore, useFleet } from '../../renderer/state/store.js';
 
 const host = (name: string): HostView => ({
   name,

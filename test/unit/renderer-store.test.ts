@@ -1,31 +1,20 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AgentStatus, DeployProgress, FleetBridge, FleetEventName, FleetEvents, HostStatus, HostView, MetricsSample } from '../../preload/api.js';
+import { openDialog, openFleet, openHost } from '../../renderer/app/navigation.js';
+import { startFleetSync } from '../../renderer/app/sync.js';
 import {
   DEPLOY_LOG_LIMIT,
   applyAgentStatus,
   applyDeployProgress,
-  applyHistory,
-  applyMetricsBatch,
-  openFleet,
-  openHost,
   selectAgent,
   selectDeployLog,
-  selectHistory,
-  selectHost,
   selectLatestDeployStep,
-  selectMetrics,
-  selectStatus,
-  startFleetSync,
-  applyHosts,
-  applyStatus,
-  openDialog,
-  pushPrompt,
-  removePrompt,
-  resetFleetStore,
-  selectSummary,
-  useFleet,
-  watchHost,
-} from '../../renderer/state/store.js';
+} from '../../renderer/features/agent/store.js';
+import { selectSummary } from '../../renderer/features/fleet/summary.js';
+import { applyHosts, applyStatus, selectHost, selectStatus, watchHost } from '../../renderer/features/hosts/store.js';
+import { applyHistory, applyMetricsBatch, selectHistory, selectMetrics } from '../../renderer/features/metrics/store.js';
+import { pushPrompt, removePrompt } from '../../renderer/features/prompts/store.js';
+import { resetFleetStore, useFleet } from '../../renderer/state/store.js';
 
 const host = (name: string, extra: Partial<HostView> = {}): HostView => ({
   name,
