@@ -1,6 +1,6 @@
 /** `status`, `metrics`, `gpu-check`: what the daemon (or, without one, this host) reports. */
 import { loadConfig } from '../config/index.js';
-import { readPidFile } from '../daemon.js';
+import { readPidFile } from '../kernel/pid-file.js';
 import { probeGpu, readGpus } from '../metrics/gpu/nvidia-smi.js';
 import { createSampler } from '../metrics/sampler.js';
 import { resolveOnPath } from '../paths.js';

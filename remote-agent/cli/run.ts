@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createLogger } from '../config/index.js';
-import { AgentDaemon, readPidFile, type DaemonDeps } from '../daemon.js';
+import { AgentDaemon, type DaemonDeps } from '../daemon.js';
+import { readPidFile } from '../kernel/pid-file.js';
 import { MetricsHistory } from '../history/store.js';
 import { probeGpu } from '../metrics/gpu/nvidia-smi.js';
 import { createSampler, primaryInterface } from '../metrics/sampler.js';
