@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { IdleSettings } from '../protocol.js';
 import { parseYaml, YamlError, type YamlMap, type YamlValue } from './yaml.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -17,15 +18,8 @@ export interface AgentConfig {
     timeoutSeconds: number;
   };
   logging: { level: LogLevel; file: string | null };
-  idle: {
-    cpuIdleThreshold: number;
-    gpuIdleThreshold: number;
-    windowSeconds: number;
-    idleTimeoutSeconds: number;
-    minSamples: number;
-    enableSuspend: boolean;
-    /** rx+tx of every interface but lo, bytes per second, above which the box is busy. */
-    networkThresholdBytesPerSec: number;
+  /** What idle.configure may change, plus the admin-only parts that never come over RPC. */
+  idle: IdleSettings & {
     /** argv of an admin's own check (exit 0 = busy), run without a shell; null = none. File only. */
     customCheck: string[] | null;
     customCheckTimeoutSeconds: number;

@@ -17,7 +17,7 @@ import {
 } from '../../remote-agent/idle/checks.js';
 import { validateIdleSettings } from '../../remote-agent/idle/settings.js';
 import { SleepHistory } from '../../remote-agent/idle/sleep-history.js';
-import { armWol, magicPacket, parseMac, parseSupportsWakeOn, sendMagicPacket } from '../../remote-agent/idle/wol.js';
+import { armWol, magicPacket, parseMac, parseSupportsWakeOn, sendMagicPacket } from '../../remote-agent/wol/wol.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -3,8 +3,7 @@
  * (a magic packet built here: 6 x 0xFF then the MAC 16 times = 102 bytes, over dgram, no dependencies).
  */
 import dgram from 'node:dgram';
-import { isIPv4 } from 'node:net';
-import type { Exec } from './checks.js';
+import type { Exec } from '../idle/checks.js';
 
 export const MAGIC_PACKET_BYTES = 102;
 export const WOL_DEFAULT_PORT = 9;
@@ -34,26 +33,6 @@ export function magicPacket(mac: Buffer): Buffer {
 
 export function formatMac(mac: Buffer): string {
   return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
-/** Validates wol.send params; returns the problem or null. */
-export function wolSendProblem(p: unknown): string | null {
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'params must be an object';
-  const o = p as Record<string, unknown>;
-  const extra = Object.keys(o).find((k) => !['mac', 'address', 'port'].includes(k));
-  if (extra !== undefined) return `unexpected param "${extra.slice(0, 50)}"`;
-  try {
-    parseMac(o.mac);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  if (o.address !== undefined && (typeof o.address !== 'string' || !isIPv4(o.address))) {
-    return `address must be an IPv4 address such as the LAN's directed broadcast 192.168.1.255 (got ${JSON.stringify(o.address)?.slice(0, 60)})`;
-  }
-  if (o.port !== undefined && !(typeof o.port === 'number' && Number.isInteger(o.port) && o.port >= 1 && o.port <= 65535)) {
-    return `port must be a whole number from 1 to 65535 (got ${JSON.stringify(o.port)?.slice(0, 30)})`;
-  }
-  return null;
 }
 
 /** Sends WOL_REPEAT magic packets (broadcast allowed) and resolves when they are handed to the kernel. */
