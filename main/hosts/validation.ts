@@ -24,6 +24,25 @@ export const USER_MAX_LENGTH = 32;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const DEFAULT_SSH_PORT = 22;
 
+/**
+ * Names that per-host data keyed by host name in plain objects would read or write as Object.prototype
+ * members (`__proto__` replaces an object's prototype, `constructor`/`toString` read inherited values).
+ * Refused case-insensitively: names are unique case-insensitively and may be lower-cased into keys.
+ */
+export const RESERVED_HOST_NAMES: ReadonlySet<string> = new Set(
+  [...Object.getOwnPropertyNames(Object.prototype), 'prototype'].map((n) => n.toLowerCase()),
+);
+
+/** True for a name that must never be a host name (see RESERVED_HOST_NAMES). */
+export function isReservedHostName(name: string): boolean {
+  return RESERVED_HOST_NAMES.has(name.toLowerCase());
+}
+
+/** The error text for a reserved host name; `got` is the name as the user wrote it. */
+export function reservedHostNameMessage(name: string): string {
+  return `Name ${quoted(name)} is reserved (it names a built-in property of JavaScript objects) and cannot be a host name. Choose another name, such as ${quoted(`${name.replace(/^_+|_+$/g, '') || 'host'}-1`)}.`;
+}
+
 const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const DOTTED_NUMBERS = /^[0-9.]+$/;
 
@@ -136,6 +155,7 @@ function checkName(name: string, ctx: ValidationContext): string {
       `Name may use only letters, digits, "-", "_" and ".", and must not start with "-" or "." (got ${quoted(name)}).`,
     );
   }
+  if (isReservedHostName(name)) throw invalidInput('name', reservedHostNameMessage(name));
   const editing = ctx.editing?.toLowerCase();
   const clash = ctx.existing.find((h) => h.name.toLowerCase() === name.toLowerCase() && h.name.toLowerCase() !== editing);
   if (clash) {

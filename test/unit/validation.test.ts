@@ -191,3 +191,28 @@ describe('validateHostInput', () => {
     expect(errors.map((e) => e.field)).toEqual(['host', 'port', 'mac']);
   });
 });
+
+describe('reserved host names (issue 10, item 7)', () => {
+  it.each(['__proto__', 'constructor', 'prototype', 'Constructor', 'toString', 'hasOwnProperty', '__defineGetter__', 'valueOf'])(
+    'refuses %j as a name with a clear message, and leaves Object.prototype alone',
+    (name) => {
+      const e = errorOf({ name, host: '10.0.0.5' });
+      expect(e.code).toBe('invalid-input');
+      expect(e.field).toBe('name');
+      expect(e.message).toContain(`Name ${JSON.stringify(name)} is reserved`);
+      expect(e.message).toMatch(/Choose another name/);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    },
+  );
+
+  it('reports a reserved name among all field errors of checkHostInput (as import shows them)', () => {
+    const { record, errors } = checkHostInput({ name: '__proto__', host: 'bad host' }, ctx());
+    expect(record).toBeNull();
+    expect(errors.map((e) => e.field)).toEqual(['name', 'host']);
+  });
+
+  it('still accepts names that merely contain a reserved word', () => {
+    expect(validateHostInput({ name: 'constructor-1', host: '10.0.0.5' }, ctx()).name).toBe('constructor-1');
+    expect(validateHostInput({ name: 'proto', host: '10.0.0.5' }, ctx()).name).toBe('proto');
+  });
+});
