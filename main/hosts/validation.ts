@@ -24,6 +24,25 @@ export const USER_MAX_LENGTH = 32;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const DEFAULT_SSH_PORT = 22;
 
+/**
+ * Names that per-host data keyed by host name in plain objects would read or write as Object.prototype
+ * members (`__proto__` replaces an object's prototype, `constructor`/`toString` read inherited values).
+ * Refused case-insensitively: names are unique case-insensitively and may be lower-cased into keys.
+ */
+export const RESERVED_HOST_NAMES: ReadonlySet<string> = new Set(
+  [...Object.getOwnPropertyNames(Object.prototype), 'prototype'].map((n) => n.toLowerCase()),
+);
+
+/** True for a name that must never be a host name (see RESERVED_HOST_NAMES). */
+export function isReservedHostName(name: string): boolean {
+  return RESERVED_HOST_NAMES.has(name.toLowerCase());
+}
+
+/** The error text for a reserved host name; `got` is the name as the user wrote it. */
+export function reservedHostNameMessage(name: string): string {
+  return `Name ${quoted(name)} is reserved (it names a built-in property of JavaScript objects) and cannot be a host name. Choose another name, such as ${quoted(`${name.replace(/^_+|_+$/g, '') || 'host'}-1`)}.`;
+}
+
 const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const DOTTED_NUMBERS = /^[0-9.]+$/;
 
@@ -109,6 +128,36 @@ export function checkAddress(address: string, field: AddressField): string {
   return address.startsWith('[') ? address.slice(1, -1) : address;
 }
 
+/**
+ * The Wake-on-LAN address must be an IPv4 literal: the packet goes out over IPv4 UDP, both from the app
+ * (main/wake/magic-packet.ts) and from a relay's agent (wol.send), and neither resolves names. A host
+ * name or an IPv6 address would be accepted here only to fail when the user needs the host awake.
+ */
+export function checkWolAddress(address: string): string {
+  const retry = 'Use the LAN\'s broadcast address, such as 192.168.1.255, or leave it empty to use the one Fleetwake learns.';
+  if (isIPv4(address)) {
+    const first = Number(address.split('.')[0]);
+    if (first === 0) {
+      throw invalidInput('wolAddress', `Wake-on-LAN address ${quoted(address)} is not an address a packet can be sent to (0.x.x.x means "this network"). ${retry}`);
+    }
+    if (first >= 240 && address !== '255.255.255.255') {
+      throw invalidInput('wolAddress', `Wake-on-LAN address ${quoted(address)} is in the reserved range 240.0.0.0-255.255.255.254. ${retry}`);
+    }
+    return address;
+  }
+  // Typos with a precise message of their own: a port, spaces, a user, a malformed IPv4 address.
+  const problem = addressProblem(address, 'wolAddress');
+  if (problem !== null && (DOTTED_NUMBERS.test(address) || /[\s@]/.test(address) || /^[^:[\]]+:\d*$/.test(address))) {
+    throw invalidInput('wolAddress', problem);
+  }
+  const what = address.includes(':') || address.startsWith('[') ? 'an IPv6 address' : 'a host name';
+  throw invalidInput(
+    'wolAddress',
+    `Wake-on-LAN address must be an IPv4 address (got ${what}, ${quoted(address)}). Host names and IPv6 addresses are not accepted: ` +
+      `the magic packet is sent over IPv4 to a literal address and names are never resolved, so it would fail only when you wake the host. ${retry}`,
+  );
+}
+
 function optionalPort(input: Record<string, unknown>, field: PortField): number | null {
   const value = input[field];
   if (value === undefined || value === null) return null;
@@ -136,6 +185,7 @@ function checkName(name: string, ctx: ValidationContext): string {
       `Name may use only letters, digits, "-", "_" and ".", and must not start with "-" or "." (got ${quoted(name)}).`,
     );
   }
+  if (isReservedHostName(name)) throw invalidInput('name', reservedHostNameMessage(name));
   const editing = ctx.editing?.toLowerCase();
   const clash = ctx.existing.find((h) => h.name.toLowerCase() === name.toLowerCase() && h.name.toLowerCase() !== editing);
   if (clash) {
@@ -282,7 +332,7 @@ export function checkHostInput(input: unknown, ctx: ValidationContext): { record
   });
   const wolAddress = attempt(() => {
     const raw = optionalText(fields, 'wolAddress');
-    return raw === null ? null : checkAddress(raw, 'wolAddress');
+    return raw === null ? null : checkWolAddress(raw);
   });
   const wolPort = attempt(() => optionalPort(fields, 'wolPort'));
 

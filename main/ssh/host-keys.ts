@@ -1,5 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TrustedKey } from '../store/types.js';
 
 /** What the server presented, in the forms users compare: `SHA256:...` as `ssh-keygen -lf` prints. */
@@ -64,12 +65,24 @@ function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`, 'i');
 }
 
+/** ssh's GlobalKnownHostsFile default. */
+export const GLOBAL_KNOWN_HOSTS_FILES: readonly string[] = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+
+/** ssh's UserKnownHostsFile default (~/.ssh/known_hosts and ~/.ssh/known_hosts2), then `extra` files. */
+export function userKnownHostsFiles(homeDir: string, extra: readonly string[] = []): string[] {
+  return [path.join(homeDir, '.ssh', 'known_hosts'), path.join(homeDir, '.ssh', 'known_hosts2'), ...extra];
+}
+
 function hashedMatch(pattern: string, name: string): boolean {
-  // |1|base64(salt)|base64(HMAC-SHA1(salt, name))
-  const [, kind, salt, hash] = pattern.split('|');
-  if (kind !== '1' || !salt || !hash) return false;
-  const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
-  return mac === hash;
+  // |1|base64(salt)|base64(HMAC-SHA1(salt, name)), as ssh-keygen -H and HashKnownHosts write it.
+  const parts = pattern.split('|');
+  if (parts.length !== 4 || parts[0] !== '' || parts[1] !== '1' || !parts[2] || !parts[3]) return false;
+  const salt = Buffer.from(parts[2], 'base64');
+  const expected = Buffer.from(parts[3], 'base64');
+  if (salt.length !== 20 || expected.length !== 20) return false;
+  // ssh looks up (and HashKnownHosts stores) the lower-cased name; a hand-hashed file may keep the case.
+  const names = name === name.toLowerCase() ? [name] : [name.toLowerCase(), name];
+  return names.some((n) => timingSafeEqual(createHmac('sha1', salt).update(n).digest(), expected));
 }
 
 /** OpenSSH semantics: any negated match excludes the entry, otherwise one positive match includes it. */
@@ -88,8 +101,27 @@ export function hostMatchesPatterns(patterns: string, name: string): boolean {
 
 export interface HostKeySources {
   trusted: () => TrustedKey[];
+  /**
+   * The user's known_hosts files (UserKnownHostsFile). A file named `known_hosts` also brings its
+   * `known_hosts2` sibling, as ssh's default does, unless that is listed itself.
+   */
   knownHostsFiles: string[];
+  /** More user files, e.g. the UserKnownHostsFile paths of an ssh config; read after knownHostsFiles. */
+  extraKnownHostsFiles?: string[];
+  /** GlobalKnownHostsFile; default GLOBAL_KNOWN_HOSTS_FILES (/etc/ssh/ssh_known_hosts and ..._known_hosts2). */
+  globalKnownHostsFiles?: string[];
   readFile?: (path: string) => string;
+}
+
+/** Every known_hosts file a verdict reads, in order, without duplicates (see HostKeySources). */
+export function knownHostsFilesOf(sources: Pick<HostKeySources, 'knownHostsFiles' | 'extraKnownHostsFiles' | 'globalKnownHostsFiles'>): string[] {
+  const files: string[] = [];
+  for (const file of sources.knownHostsFiles) {
+    files.push(file);
+    if (path.basename(file) === 'known_hosts') files.push(`${file}2`);
+  }
+  files.push(...(sources.extraKnownHostsFiles ?? []), ...(sources.globalKnownHostsFiles ?? GLOBAL_KNOWN_HOSTS_FILES));
+  return [...new Set(files)];
 }
 
 /**
@@ -108,7 +140,8 @@ export function verifyHostKey(host: string, port: number, keyBlob: Buffer, sourc
     }
   }
   const name = knownHostsName(host, port);
-  for (const file of sources.knownHostsFiles) {
+  const certAuthorities: string[] = [];
+  for (const file of knownHostsFilesOf(sources)) {
     let text: string;
     try {
       text = read(file);
@@ -116,8 +149,11 @@ export function verifyHostKey(host: string, port: number, keyBlob: Buffer, sourc
       continue;
     }
     for (const e of parseKnownHosts(text)) {
-      if (e.marker === '@cert-authority') continue;
       if (!hostMatchesPatterns(e.patterns, name)) continue;
+      if (e.marker === '@cert-authority') {
+        certAuthorities.push(`${file}:${e.line}`);
+        continue;
+      }
       known.push({ keyType: e.keyType, key: e.key, source: `${file}:${e.line}`, revoked: e.marker === '@revoked' });
     }
   }
@@ -133,9 +169,15 @@ export function verifyHostKey(host: string, port: number, keyBlob: Buffer, sourc
     return { verdict: 'changed', presented, expectedFingerprint, source: sameType.source };
   }
   const otherTypes = [...new Set(known.filter((k) => !k.revoked).map((k) => k.keyType))];
-  return otherTypes.length
-    ? { verdict: 'unknown', presented, note: `Known with a different key type (${otherTypes.join(', ')}).` }
-    : { verdict: 'unknown', presented };
+  const notes: string[] = [];
+  if (otherTypes.length) notes.push(`Known with a different key type (${otherTypes.join(', ')}).`);
+  if (certAuthorities.length) {
+    notes.push(
+      `Your known_hosts trusts a certificate authority for ${name} (@cert-authority at ${certAuthorities.join(', ')}), but Fleetwake does not support SSH host certificates: ` +
+        'it cannot check this host through that authority. Compare the fingerprint with the one the server\'s admin gives you (ssh-keygen -lf on its host key) before confirming.',
+    );
+  }
+  return notes.length ? { verdict: 'unknown', presented, note: notes.join(' ') } : { verdict: 'unknown', presented };
 }
 
 /** Key types we already trust for an address, so the handshake asks the server for those first. */

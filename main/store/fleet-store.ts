@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
 import { FleetError } from '../core/errors.js';
+import { acquireFileLock, type FileLockOptions, type HeldLock } from './file-lock.js';
 import { defaultPreferences } from '../preferences/index.js';
 import type { FleetData, FleetStore } from './types.js';
 import {
@@ -44,6 +45,13 @@ export interface FleetStoreOptions {
 export function fleetStorePath(dir: string): string {
   return path.join(path.resolve(dir), FLEET_STORE_FILE);
 }
+
+/** The lock every process takes to change fleetwake.json (see file-lock.ts). */
+export function fleetStoreLockPath(dir: string): string {
+  return `${fleetStorePath(dir)}.lock`;
+}
+
+export type FleetStoreLockOptions = FileLockOptions;
 
 export function fleetStoreOptions(dir: string): FleetStoreOptions {
   return {
@@ -108,9 +116,12 @@ function backupPathFor(file: string, now: Date): string {
 }
 
 class ConfFleetStore implements FleetStore {
+  private updating = false;
+
   constructor(
     private readonly conf: ConfLike,
     readonly problems: string[],
+    private readonly lockOptions: FleetStoreLockOptions,
   ) {}
 
   get path(): string {
@@ -139,9 +150,46 @@ class ConfFleetStore implements FleetStore {
   }
 
   write(data: FleetData): void {
+    this.locked(() => {
+      this.save(data);
+    });
+  }
+
+  update(change: (data: FleetData) => FleetData): FleetData {
+    return this.locked((lock) => {
+      const next = change(this.read());
+      if (typeof next !== 'object' || next === null) {
+        throw new Error('FleetStore.update: the change function must return the new FleetData (it returned nothing); nothing was saved.');
+      }
+      if (!lock.stillHeld()) {
+        throw new FleetError(
+          'failed',
+          `Nothing was saved: this Fleetwake held the lock on ${this.path} for so long that another process took it over. Try again.`,
+        );
+      }
+      return this.save(next);
+    });
+  }
+
+  /** Validates, then replaces the file (conf writes a temporary file and renames it over). */
+  private save(data: FleetData): FleetData {
     const valid = assertValidFleetData(data);
-    // conf writes through a temporary file and a rename, so a crash leaves the old file or the new one.
     this.conf.store = toFleetFile(valid) as unknown as Record<string, unknown>;
+    return valid;
+  }
+
+  private locked<T>(body: (lock: HeldLock) => T): T {
+    if (this.updating) {
+      throw new Error('FleetStore: write() or update() was called inside an update() change function; return the new data from it instead.');
+    }
+    const lock = acquireFileLock(`${this.path}.lock`, `The fleet data in ${this.path}`, this.lockOptions);
+    this.updating = true;
+    try {
+      return body(lock);
+    } finally {
+      this.updating = false;
+      lock.release();
+    }
   }
 }
 
@@ -153,9 +201,26 @@ class ConfFleetStore implements FleetStore {
 export function openFleetStore(
   dir: string,
   createConf: (options: FleetStoreOptions) => ConfLike = (options) => new Conf<Record<string, unknown>>(options),
+  lockOptions: FleetStoreLockOptions = {},
 ): FleetStore {
   const file = fleetStorePath(dir);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Moving a damaged file aside and rewriting a migrated one are changes too: another process opening
+  // the same folder at the same moment must not do them twice or undo them.
+  const lock = acquireFileLock(fleetStoreLockPath(dir), `The fleet data in ${file}`, lockOptions);
+  try {
+    return openLocked(dir, file, createConf, lockOptions);
+  } finally {
+    lock.release();
+  }
+}
+
+function openLocked(
+  dir: string,
+  file: string,
+  createConf: (options: FleetStoreOptions) => ConfLike,
+  lockOptions: FleetStoreLockOptions,
+): FleetStore {
   const state = inspectStoreFile(file);
   const problems: string[] = [];
   if (state.kind === 'damaged') {
@@ -170,7 +235,8 @@ export function openFleetStore(
   if (path.resolve(conf.path) !== file) {
     throw new Error(`The store backend opened ${conf.path} instead of ${file}; pass fleetStoreOptions(dir) to it unchanged.`);
   }
-  const store = new ConfFleetStore(conf, problems);
-  if (state.kind === 'valid' && state.migratedFrom !== null) store.write(state.data);
+  const store = new ConfFleetStore(conf, problems, lockOptions);
+  // Already under the lock: save directly.
+  if (state.kind === 'valid' && state.migratedFrom !== null) conf.store = toFleetFile(assertValidFleetData(state.data)) as unknown as Record<string, unknown>;
   return store;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { invalidInput } from '../core/errors.js';
 import { isCanonicalMac } from '../hosts/mac.js';
 import type { HostRecord } from '../hosts/types.js';
-import { ENV_NAME_PATTERN, HOST_NAME_PATTERN, isValidAddress, USER_MAX_LENGTH, USER_PATTERN } from '../hosts/validation.js';
+import { ENV_NAME_PATTERN, HOST_NAME_PATTERN, isReservedHostName, isValidAddress, USER_MAX_LENGTH, USER_PATTERN } from '../hosts/validation.js';
 import type { SleepPeriod } from '../../preload/api.js';
 import { checkStoredPreferences, defaultPreferences } from '../preferences/index.js';
 import type { FleetData, TrustedKey } from './types.js';
@@ -64,6 +64,9 @@ function checkExactKeys(value: Obj, keys: readonly string[], where: string): voi
   if (extra.length > 0) throw new SchemaError(where, `${where} has unknown field(s) ${extra.join(', ')}.`);
 }
 
+/** Why a name such as __proto__ is refused, for messages about the file. */
+const RESERVED_HINT = '__proto__, constructor, prototype and the other built-in property names of JavaScript objects cannot be host names; rename the host in the file';
+
 const isPort = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
 const isText = (v: unknown): v is string => typeof v === 'string' && v.trim() === v && v !== '';
 
@@ -72,12 +75,13 @@ function checkHost(value: unknown, where: string): HostRecord {
   checkExactKeys(value, HOST_KEYS, where);
   const h = value;
   if (!(typeof h.name === 'string' && HOST_NAME_PATTERN.test(h.name))) fail(`${where}.name`, 'a name of letters, digits, "-", "_" and ".", up to 64 characters', h.name);
+  if (isReservedHostName(h.name)) fail(`${where}.name`, `a name that is not reserved (${RESERVED_HINT})`, h.name);
   if (!(typeof h.host === 'string' && isValidAddress(h.host) && !h.host.startsWith('['))) fail(`${where}.host`, 'a host name or IP address', h.host);
   if (!isPort(h.port)) fail(`${where}.port`, 'a whole number from 1 to 65535', h.port);
   if (!(typeof h.user === 'string' && h.user.length <= USER_MAX_LENGTH && USER_PATTERN.test(h.user))) fail(`${where}.user`, 'a user name', h.user);
   if (!(h.identityFile === null || (isText(h.identityFile) && path.isAbsolute(h.identityFile)))) fail(`${where}.identityFile`, 'null or an absolute path', h.identityFile);
   if (!(h.passwordEnv === null || (typeof h.passwordEnv === 'string' && ENV_NAME_PATTERN.test(h.passwordEnv)))) fail(`${where}.passwordEnv`, 'null or an environment variable name', '(hidden)');
-  if (!(h.jump === null || (typeof h.jump === 'string' && HOST_NAME_PATTERN.test(h.jump)))) fail(`${where}.jump`, 'null or a host name', h.jump);
+  if (!(h.jump === null || (typeof h.jump === 'string' && HOST_NAME_PATTERN.test(h.jump) && !isReservedHostName(h.jump)))) fail(`${where}.jump`, 'null or a host name', h.jump);
   if (!(h.mac === null || isCanonicalMac(h.mac))) fail(`${where}.mac`, 'null or a MAC address like aa:bb:cc:dd:ee:ff', h.mac);
   if (!(h.wolAddress === null || (typeof h.wolAddress === 'string' && isValidAddress(h.wolAddress) && !h.wolAddress.startsWith('[')))) fail(`${where}.wolAddress`, 'null or a host name or IP address', h.wolAddress);
   if (!(h.wolPort === null || isPort(h.wolPort))) fail(`${where}.wolPort`, 'null or a whole number from 1 to 65535', h.wolPort);
@@ -135,8 +139,11 @@ function checkSleepPeriod(value: unknown, where: string): SleepPeriod {
 function checkSleepLog(value: unknown): Record<string, SleepPeriod[]> {
   if (!isObject(value)) fail('sleepLog', 'an object keyed by host name', value);
   const out: Record<string, SleepPeriod[]> = {};
+  // Object.entries sees an own "__proto__" key that JSON.parse created; assigning it with out[name] would
+  // replace out's prototype instead of adding a key. Reserved names are refused before any assignment.
   for (const [name, list] of Object.entries(value)) {
     if (!HOST_NAME_PATTERN.test(name)) fail(`sleepLog["${name.slice(0, 40)}"]`, 'keyed by a host name', name);
+    if (isReservedHostName(name)) fail(`sleepLog["${name}"]`, `keyed by a host name that is not reserved (${RESERVED_HINT})`, name);
     if (!Array.isArray(list)) fail(`sleepLog.${name}`, 'a list', list);
     if (list.length > SLEEP_LOG_LIMIT) fail(`sleepLog.${name}`, `a list of at most ${SLEEP_LOG_LIMIT} periods`, `${list.length} periods`);
     out[name] = list.map((p, i) => checkSleepPeriod(p, `sleepLog.${name}[${i}]`));

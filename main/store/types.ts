@@ -27,8 +27,19 @@ export interface FleetData {
 /** The persisted fleet data, whatever backs it (conf in Node, electron-store in the app). */
 export interface FleetStore {
   read(): FleetData;
-  /** Replace the data atomically; the store validates before writing and throws if invalid. */
+  /**
+   * Replace the data atomically; the store validates before writing and throws if invalid. A blind
+   * write: data read earlier and written back here undoes what another process saved in between.
+   * To change part of the data, use update().
+   */
   write(data: FleetData): void;
+  /**
+   * Read-modify-write, safe across processes (the CLI and the desktop app on one folder): takes the
+   * store's lock file, reads the file fresh, calls `change` with that data, validates and writes what it
+   * returns, then releases the lock. Returns the data saved. If `change` throws, or what it returns is
+   * invalid, nothing is saved. `change` must not call write() or update().
+   */
+  update(change: (data: FleetData) => FleetData): FleetData;
   /** Problems found while opening (a corrupt file moved aside, etc.), for the fronts to report. */
   readonly problems: string[];
   readonly path: string;

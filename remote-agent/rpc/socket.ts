@@ -5,6 +5,8 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { limitConnections, type ConnectionLimits } from './connection-limits.js';
 import type { AgentMode } from '../protocol.js';
 import { RPC_ERRORS } from '../protocol.js';
 
@@ -150,7 +152,13 @@ export function groupId(name: string, groupFile = '/etc/group'): number | null {
 export interface ListenOptions {
   socketPath: string;
   mode: AgentMode;
-  onConnection: (socket: net.Socket) => void;
+  /**
+   * Gets each accepted connection, as a stream that enforces the limits (a too-long line is never
+   * passed on). Connections over maxConnections never reach it.
+   */
+  onConnection: (socket: Duplex) => void;
+  /** Connection cap, idle timeout and request-line limit; defaults in DEFAULT_CONNECTION_LIMITS (32, 5 min, 64 KiB). */
+  limits?: Partial<ConnectionLimits>;
   /** Read the pid of a running agent for the "already running" message. */
   pidOf?: () => Promise<number | null>;
   log?: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
@@ -189,7 +197,7 @@ export async function listenAgentSocket(opts: ListenOptions): Promise<net.Server
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
-    const server = net.createServer({ allowHalfOpen: true }, opts.onConnection);
+    const server = net.createServer({ allowHalfOpen: true }, limitConnections(opts.onConnection, opts.limits, opts.log).handle);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -237,6 +237,19 @@ describe('previewImport', () => {
     expect(gpu1?.errors).toEqual([{ field: 'identityFile', message: expect.stringContaining('id_lab') }]);
   });
 
+  it('surfaces reserved aliases (__proto__, constructor, prototype) as candidate errors, not hosts (issue 10, item 7)', () => {
+    const file = '/home/u/.ssh/config';
+    const text = 'Host __proto__ constructor\n  HostName 10.0.0.7\nHost prototype ok-1\n  HostName 10.0.0.8\n  User ops\n';
+    const preview = previewImport(file, { existing: [], homeDir: '/home/u', ...memoryFs({ [file]: text }) });
+    const byAlias = new Map(preview.candidates.map((c) => [c.alias, c]));
+    expect([...byAlias.keys()]).toEqual(['__proto__', 'constructor', 'prototype', 'ok-1']);
+    for (const alias of ['__proto__', 'constructor', 'prototype']) {
+      expect(byAlias.get(alias)?.errors).toEqual([{ field: 'name', message: expect.stringContaining(`Name "${alias}" is reserved`) }]);
+    }
+    expect(byAlias.get('ok-1')?.errors).toEqual([]);
+    expect(({} as Record<string, unknown>).hostname).toBeUndefined();
+  });
+
   it('rejects a missing config file with a message on field "file"', () => {
     const missing = path.join(HOME, '.ssh', 'nope');
     try {

@@ -246,3 +246,43 @@ describe('data folder', () => {
     expect(resolveDataDir('', { FLEETWAKE_HOME: '' })).toBe(defaultDataDir(process.platform, {}));
   });
 });
+
+describe('reserved host names in the file (issue 10, item 7)', () => {
+  const v2 = (patch: Record<string, unknown>) => ({ schemaVersion: CURRENT_SCHEMA_VERSION, ...empty(), ...patch });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('moves aside a file with a host named %s, saying why and how to fix it', (name) => {
+    // Written as text: an object literal with __proto__ would not even hold it as a key.
+    const text = JSON.stringify(v2({ hosts: [host('placeholder')] })).replace('"placeholder"', JSON.stringify(name));
+    fs.writeFileSync(storeFile(), text);
+    const store = openFleetStore(dir);
+    expect(store.problems[0]).toContain(`hosts[0].name must be a name that is not reserved`);
+    expect(store.problems[0]).toContain('rename the host in the file');
+    expect(fs.readFileSync(path.join(dir, backups()[0]!), 'utf8')).toBe(text);
+    expect(store.read().hosts).toEqual([]);
+  });
+
+  it('refuses a sleep log keyed by __proto__ instead of replacing the prototype of the parsed log', () => {
+    const text = `{"schemaVersion":${CURRENT_SCHEMA_VERSION},"hosts":[],"trustedKeys":[],"preferences":${JSON.stringify(defaultPreferences())},"sleepLog":{"__proto__":[${JSON.stringify(sleep)}]}}`;
+    fs.writeFileSync(storeFile(), text);
+    const store = openFleetStore(dir);
+    expect(store.problems[0]).toContain('sleepLog["__proto__"]');
+    expect(store.read().sleepLog).toEqual({});
+    expect(Object.getPrototypeOf(store.read().sleepLog)).toBe(Object.prototype);
+  });
+
+  it('refuses to write a reserved name (host, jump or sleep-log key) and keeps the file byte-identical', () => {
+    const store = openFleetStore(dir);
+    store.write(sample);
+    const before = fs.readFileSync(store.path);
+    const attempts: [unknown, string][] = [
+      [{ ...empty(), hosts: [host('constructor')] }, 'hosts[0].name'],
+      [{ ...empty(), hosts: [host('gpu-1', { jump: 'prototype' })] }, 'hosts[0].jump'],
+      [{ ...empty(), sleepLog: JSON.parse(`{"__proto__":[${JSON.stringify(sleep)}]}`) }, 'sleepLog["__proto__"]'],
+      [{ ...empty(), sleepLog: { constructor: [sleep] } }, 'sleepLog["constructor"]'],
+    ];
+    for (const [bad, field] of attempts) {
+      expect(() => store.write(bad as FleetData)).toThrow(expect.objectContaining({ code: 'invalid-input', field }));
+      expect(fs.readFileSync(store.path).equals(before)).toBe(true);
+    }
+  });
+});

@@ -191,3 +191,57 @@ describe('validateHostInput', () => {
     expect(errors.map((e) => e.field)).toEqual(['host', 'port', 'mac']);
   });
 });
+
+describe('reserved host names (issue 10, item 7)', () => {
+  it.each(['__proto__', 'constructor', 'prototype', 'Constructor', 'toString', 'hasOwnProperty', '__defineGetter__', 'valueOf'])(
+    'refuses %j as a name with a clear message, and leaves Object.prototype alone',
+    (name) => {
+      const e = errorOf({ name, host: '10.0.0.5' });
+      expect(e.code).toBe('invalid-input');
+      expect(e.field).toBe('name');
+      expect(e.message).toContain(`Name ${JSON.stringify(name)} is reserved`);
+      expect(e.message).toMatch(/Choose another name/);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    },
+  );
+
+  it('reports a reserved name among all field errors of checkHostInput (as import shows them)', () => {
+    const { record, errors } = checkHostInput({ name: '__proto__', host: 'bad host' }, ctx());
+    expect(record).toBeNull();
+    expect(errors.map((e) => e.field)).toEqual(['name', 'host']);
+  });
+
+  it('still accepts names that merely contain a reserved word', () => {
+    expect(validateHostInput({ name: 'constructor-1', host: '10.0.0.5' }, ctx()).name).toBe('constructor-1');
+    expect(validateHostInput({ name: 'proto', host: '10.0.0.5' }, ctx()).name).toBe('proto');
+  });
+});
+
+describe('Wake-on-LAN address (issue 10, item 12)', () => {
+  it.each(['192.168.1.255', '10.0.0.7', '127.0.0.1', '255.255.255.255'])('accepts the IPv4 address %s', (wolAddress) => {
+    expect(validateHostInput({ name: 'a', host: 'x', wolAddress }, ctx()).wolAddress).toBe(wolAddress);
+  });
+
+  it.each([
+    ['gpu1-bcast.lan', /must be an IPv4 address \(got a host name, "gpu1-bcast.lan"\)/],
+    ['broadcast', /must be an IPv4 address \(got a host name, "broadcast"\)/],
+    ['fe80::1', /must be an IPv4 address \(got an IPv6 address, "fe80::1"\)/],
+    ['[fe80::1]', /must be an IPv6|must be an IPv4 address \(got an IPv6 address/],
+    ['ff02::1', /names are never resolved/],
+    ['0.0.0.0', /not an address a packet can be sent to/],
+    ['250.1.2.3', /reserved range/],
+    ['192.168.1.256', /not a valid IPv4 address/],
+    ['192.168.1.255:9', /Wake-on-LAN port field/],
+    ['root@192.168.1.255', /without a user/],
+  ])('refuses %j when it is set, not at wake time', (wolAddress, message) => {
+    const e = errorOf({ name: 'a', host: 'x', wolAddress });
+    expect(e.code).toBe('invalid-input');
+    expect(e.field).toBe('wolAddress');
+    expect(e.message).toMatch(message);
+    expect(e.message).not.toContain('undefined');
+  });
+
+  it('tells how to fix a host name: the broadcast address, or leave it empty', () => {
+    expect(errorOf({ name: 'a', host: 'x', wolAddress: 'bcast.example.com' }).message).toMatch(/192\.168\.1\.255, or leave it empty/);
+  });
+});
