@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { Client, ClientChannel } from 'ssh2';
 import {
   MAX_MESSAGE_BYTES,
   RPC_ERRORS,
@@ -336,13 +335,7 @@ export async function openAgentClient(conn: AgentHostConnection, manifest: Insta
   }
   let streamlocalError: string | undefined;
   if (opts.transport !== 'exec') {
-    const channel = await new Promise<ClientChannel | Error>((resolve) => {
-      try {
-        ssh.openssh_forwardOutStreamLocal(manifest.socketPath, (err, stream) => resolve(err ?? stream));
-      } catch (e) {
-        resolve(e as Error);
-      }
-    });
+    const channel = await ssh.streamLocal(manifest.socketPath).catch((e: Error) => e);
     if (!(channel instanceof Error)) {
       const client = new AgentClient(channel);
       try {
@@ -359,15 +352,9 @@ export async function openAgentClient(conn: AgentHostConnection, manifest: Insta
     }
   }
 
-  const channel = await new Promise<ClientChannel>((resolve, reject) => {
-    try {
-      // The bridge is told the socket the deploy recorded: its own lookup depends on the session's
-    // environment (XDG_RUNTIME_DIR differs between PAM and non-PAM sessions).
-    (ssh as Client).exec(`FLEETWAKE_AGENT_SOCKET=${shellQuote(manifest.socketPath)} ${agentCommand(manifest, ['rpc'])}`, (err, stream) => (err ? reject(err) : resolve(stream)));
-    } catch (e) {
-      reject(e as Error);
-    }
-  }).catch((e: Error) => {
+  // The bridge is told the socket the deploy recorded: its own lookup depends on the session's
+  // environment (XDG_RUNTIME_DIR differs between PAM and non-PAM sessions).
+  const channel = await ssh.exec(`FLEETWAKE_AGENT_SOCKET=${shellQuote(manifest.socketPath)} ${agentCommand(manifest, ['rpc'])}`).catch((e: Error) => {
     throw new AgentUnavailableError('other', `cannot start the agent bridge: ${e.message}`);
   });
   let stderr = '';
