@@ -11,7 +11,7 @@ import {
   type RpcErrorObject,
 } from '../../remote-agent/protocol.js';
 import type { HostConnection } from '../ssh/connection.js';
-import { MANIFEST_LOCATIONS, type InstallManifest } from './install-manifest.js';
+import { MANIFEST_LOCATIONS, type InstallManifest } from '../remote/manifest.js';
 
 /** What the agent code needs of a HostConnection (a HostConnection satisfies it; tests pass fakes). */
 export type AgentHostConnection = Pick<HostConnection, 'name' | 'status' | 'ready' | 'exec'>;

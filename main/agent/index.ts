@@ -19,4 +19,4 @@ export {
 } from './client.js';
 export { AgentManager, type AgentManagerDeps } from './manager.js';
 export { MetricsBatcher, type MetricsBatcherOptions } from './metrics-batcher.js';
-export { MANIFEST_LOCATIONS, type InstallManifest } from './install-manifest.js';
+export { MANIFEST_LOCATIONS, type InstallManifest } from '../remote/manifest.js';

@@ -21,7 +21,7 @@ import {
   type OpenAgentOptions,
   type OpenedAgent,
 } from './client.js';
-import type { InstallManifest } from './install-manifest.js';
+import type { InstallManifest } from '../remote/manifest.js';
 import { MetricsBatcher } from './metrics-batcher.js';
 
 export interface AgentManagerDeps {

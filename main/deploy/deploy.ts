@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import type { DeployProgress } from '../../preload/api.js';
 import { renderDefaultConfig } from '../../remote-agent/config/index.js';
 import { PROTOCOL_VERSION, type AgentInfo, type AgentMode } from '../../remote-agent/protocol.js';
-import { MANIFEST_LOCATIONS, type InstallManifest } from '../agent/install-manifest.js';
+import { MANIFEST_LOCATIONS, type InstallManifest } from '../remote/manifest.js';
 import { FleetError } from '../core/errors.js';
 import {
   bundledAgentVersion,
@@ -20,11 +20,11 @@ import {
   sha256OfFile,
   type RuntimeArtifact,
 } from './artifacts.js';
-import { agentCommand, layoutFor, renderUnit, renderWrapper, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supervisor } from './layout.js';
-import { DEFAULT_NODE_CANDIDATES, freeBytesFor, parseProbeOutput, probeScript, type HostProbe } from './probe.js';
-import { outputTail, Remote, RemoteCommandError, type Privilege, type RemoteConn } from './remote.js';
-import { shq, shScript } from './shell.js';
-import { MIN_GLIBC_FOR_RUNTIME, versionAtLeast } from './version.js';
+import { agentCommand, layoutFor, renderUnit, renderWrapper, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supervisor } from '../remote/layout.js';
+import { DEFAULT_NODE_CANDIDATES, freeBytesFor, parseProbeOutput, probeScript, type HostProbe } from '../remote/probe.js';
+import { outputTail, Remote, RemoteCommandError, type Privilege, type RemoteConn } from '../remote/host.js';
+import { shq, shScript } from '../remote/shell.js';
+import { MIN_GLIBC_FOR_RUNTIME, versionAtLeast } from '../remote/version.js';
 
 export type ProgressUpdate = Omit<DeployProgress, 'name' | 'operation' | 'at'>;
 

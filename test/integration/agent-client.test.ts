@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentUnavailableError, openAgentClient, readManifest } from '../../main/agent/client.js';
-import type { InstallManifest } from '../../main/agent/install-manifest.js';
+import type { InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager } from '../../main/agent/manager.js';
 import type { AgentStatus, MetricsBatch } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type MetricsSample } from '../../remote-agent/protocol.js';

@@ -14,7 +14,7 @@ import {
   shellQuote,
   type AgentHostConnection,
 } from '../../main/agent/client.js';
-import type { InstallManifest } from '../../main/agent/install-manifest.js';
+import type { InstallManifest } from '../../main/remote/manifest.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 
 /** Two connected in-memory Duplexes: what one writes the other reads; destroying one closes both. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentHostConnection } from '../../main/agent/client.js';
-import type { InstallManifest } from '../../main/agent/install-manifest.js';
+import type { InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager, type AgentManagerDeps } from '../../main/agent/manager.js';
 import type { AgentStatus, HostState, HostStatus, MetricsBatch } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';

@@ -1,5 +1,5 @@
 /**
- * The deploy's view of one server: commands as the SSH user or with the install's privilege
+ * One server as an installer sees it: commands as the SSH user or with the install's privilege
  * (root directly, `sudo -n`, or `sudo -S` with the password on stdin), and SFTP transfers.
  */
 import { randomBytes } from 'node:crypto';

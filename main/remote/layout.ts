@@ -1,6 +1,6 @@
 /** Where an install lives on a server, and the small files deploy renders for it. */
 import { posix } from 'node:path';
-import type { InstallManifest } from '../agent/install-manifest.js';
+import type { InstallManifest } from './manifest.js';
 import { AGENT_PATHS, type AgentMode } from '../../remote-agent/protocol.js';
 import { envPrefix, shq, systemdQuote } from './shell.js';
 

@@ -1,0 +1,11 @@
+/**
+ * What an agent install is on a server and how to change it: shell quoting, install.json, the layout
+ * of an install, the host probe, and privileged commands and file placement over one SSH connection.
+ * No UI, no progress: main/deploy orchestrates these into deploy, upgrade and uninstall.
+ */
+export { privilegedCommand, outputTail, Remote, RemoteCommandError, tempName, type Privilege, type RemoteConn } from './host.js';
+export { AGENT_FILE, agentCommand, agentEnv, layoutFor, renderUnit, renderWrapper, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supervisor } from './layout.js';
+export { MANIFEST_LOCATIONS, type InstallManifest } from './manifest.js';
+export { DEFAULT_NODE_CANDIDATES, freeBytesFor, parseProbeOutput, probeScript, type HostProbe, type NodeCandidate, type RuntimeArch, type SudoState } from './probe.js';
+export { envPrefix, shq, shScript, systemdQuote } from './shell.js';
+export { compareVersions, MIN_GLIBC_FOR_RUNTIME, MIN_NODE_VERSION, parseVersion, versionAtLeast } from './version.js';
