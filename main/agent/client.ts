@@ -11,6 +11,7 @@ import {
   type RpcErrorObject,
 } from '../../remote-agent/protocol.js';
 import type { HostConnection } from '../ssh/connection.js';
+import { agentCommand } from '../remote/layout.js';
 import { MANIFEST_LOCATIONS, type InstallManifest } from '../remote/manifest.js';
 
 /** What the agent code needs of a HostConnection (a HostConnection satisfies it; tests pass fakes). */
@@ -270,16 +271,6 @@ function parseErrorObject(e: unknown): RpcErrorObject | undefined {
 // -------------------------------------------------------------------------------------------------
 // Opening a client through an SSH connection
 
-/** POSIX shell single-quoting: safe for any string, including quotes and newlines. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** `'<nodePath>' '<agentPath>' <args...>` with every part quoted. */
-export function agentCommand(manifest: Pick<InstallManifest, 'nodePath' | 'agentPath'>, args: string[]): string {
-  return [manifest.nodePath, manifest.agentPath, ...args].map(shellQuote).join(' ');
-}
-
 /** Classify what a bridge (or node itself) printed when it could not reach the agent. */
 export function classifyBridgeFailure(text: string, exitCode: number | null, manifest?: Pick<InstallManifest, 'nodePath' | 'agentPath' | 'socketPath'>): AgentUnavailableError {
   // Node's own failures (a missing module) print a stack: keep the line that says what went wrong.
@@ -354,7 +345,7 @@ export async function openAgentClient(conn: AgentHostConnection, manifest: Insta
 
   // The bridge is told the socket the deploy recorded: its own lookup depends on the session's
   // environment (XDG_RUNTIME_DIR differs between PAM and non-PAM sessions).
-  const channel = await ssh.exec(`FLEETWAKE_AGENT_SOCKET=${shellQuote(manifest.socketPath)} ${agentCommand(manifest, ['rpc'])}`).catch((e: Error) => {
+  const channel = await ssh.exec(agentCommand(manifest, ['rpc'], { env: { FLEETWAKE_AGENT_SOCKET: manifest.socketPath } })).catch((e: Error) => {
     throw new AgentUnavailableError('other', `cannot start the agent bridge: ${e.message}`);
   });
   let stderr = '';

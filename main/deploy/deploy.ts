@@ -20,7 +20,7 @@ import {
   sha256OfFile,
   type RuntimeArtifact,
 } from './artifacts.js';
-import { agentCommand, layoutFor, renderUnit, renderWrapper, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supervisor } from '../remote/layout.js';
+import { agentCommand, agentEnv, layoutFor, renderUnit, renderWrapper, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supervisor } from '../remote/layout.js';
 import { DEFAULT_NODE_CANDIDATES, freeBytesFor, parseProbeOutput, probeScript, type HostProbe } from '../remote/probe.js';
 import { outputTail, Remote, RemoteCommandError, type Privilege, type RemoteConn } from '../remote/host.js';
 import { shq, shScript } from '../remote/shell.js';
@@ -320,6 +320,11 @@ echo "stopped:$pids"
 `;
 }
 
+/** The agent of install `l` run by `nodePath`, with the install's env (through env(1): it follows `$T`). */
+function run(l: Layout, nodePath: string, args: string[]): string {
+  return agentCommand({ nodePath, agentPath: l.agentPath }, args, { env: agentEnv(l), viaEnv: true });
+}
+
 function systemctl(l: Layout): string {
   return l.mode === 'system' ? 'systemctl' : 'systemctl --user';
 }
@@ -350,7 +355,7 @@ async function startAgent(remote: Remote, l: Layout, nodePath: string, superviso
   if (restart) await stopAgent(remote, l, supervisor);
   const r = await remote.priv(
     `${dirs} || exit 1
-${agentCommand(l, nodePath, `run --mode ${l.mode} --detach`)} > ${shq(l.startLog)} 2>&1 < /dev/null
+${run(l, nodePath, ['run', '--mode', l.mode, '--detach'])} > ${shq(l.startLog)} 2>&1 < /dev/null
 rc=$?
 cat ${shq(l.startLog)}
 exit $rc`,
@@ -362,7 +367,7 @@ exit $rc`,
 }
 
 async function isRunning(remote: Remote, l: Layout, nodePath: string): Promise<boolean> {
-  const r = await remote.priv(`${agentCommand(l, nodePath, 'status')} >/dev/null 2>&1`, 20_000);
+  const r = await remote.priv(`${run(l, nodePath, ['status'])} >/dev/null 2>&1`, 20_000);
   return r.code === 0;
 }
 
@@ -372,8 +377,8 @@ const INFO_REQUEST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'agent.info
 async function queryInfo(remote: Remote, l: Layout, nodePath: string): Promise<{ info: AgentInfo | null; output: string }> {
   const r = await remote.priv(
     `if command -v timeout >/dev/null 2>&1; then T='timeout 10'; else T=; fi
-${agentCommand(l, nodePath, 'status')} 2>&1; echo "@@status $?"
-printf '%s\\n' ${shq(INFO_REQUEST)} | $T ${agentCommand(l, nodePath, 'rpc')} 2>&1; echo "@@rpc $?"`,
+${run(l, nodePath, ['status'])} 2>&1; echo "@@status $?"
+printf '%s\\n' ${shq(INFO_REQUEST)} | $T ${run(l, nodePath, ['rpc'])} 2>&1; echo "@@rpc $?"`,
     25_000,
   );
   for (const line of r.stdout.split('\n')) {

@@ -7,14 +7,14 @@ import {
   AgentTimeoutError,
   AgentUnavailableError,
   ManifestError,
-  agentCommand,
   classifyBridgeFailure,
   openAgentClient,
   readManifest,
-  shellQuote,
   type AgentHostConnection,
 } from '../../main/agent/client.js';
+import { agentCommand } from '../../main/remote/layout.js';
 import type { InstallManifest } from '../../main/remote/manifest.js';
+import { shellQuote } from '../../main/remote/shell.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 
 /** Two connected in-memory Duplexes: what one writes the other reads; destroying one closes both. */
