@@ -12,7 +12,7 @@ import {
 } from '../../remote-agent/protocol.js';
 import type { HostConnection } from '../ssh/connection.js';
 import { agentCommand } from '../remote/layout.js';
-import { MANIFEST_LOCATIONS, type InstallManifest } from '../remote/manifest.js';
+import type { InstallManifest } from '../remote/manifest.js';
 
 /** What the agent code needs of a HostConnection (a HostConnection satisfies it; tests pass fakes). */
 export type AgentHostConnection = Pick<HostConnection, 'name' | 'status' | 'ready' | 'exec'>;
@@ -376,77 +376,3 @@ export async function openAgentClient(conn: AgentHostConnection, manifest: Insta
     throw e;
   }
 }
-
-// -------------------------------------------------------------------------------------------------
-// install.json
-
-export class ManifestError extends Error {
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ManifestError';
-  }
-}
-
-const SEP = '@@fleetwake-install-json@@';
-
-/** Validate a parsed install.json; returns the problem, or null when it has the InstallManifest shape. */
-export function manifestProblem(v: unknown): string | null {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return 'not a JSON object';
-  const o = v as Record<string, unknown>;
-  const str = (k: string) => (typeof o[k] === 'string' && (o[k] as string).length > 0 ? null : `${k} must be a non-empty string`);
-  const abs = (k: string) => str(k) ?? ((o[k] as string).startsWith('/') ? null : `${k} must be an absolute path`);
-  const problems = [
-    str('version'),
-    Number.isInteger(o.protocolVersion) ? null : 'protocolVersion must be an integer',
-    o.mode === 'system' || o.mode === 'user' ? null : 'mode must be "system" or "user"',
-    abs('installDir'),
-    abs('agentPath'),
-    abs('nodePath'),
-    typeof o.uploadedRuntime === 'boolean' ? null : 'uploadedRuntime must be a boolean',
-    abs('socketPath'),
-    abs('configFile'),
-    abs('stateDir'),
-    o.supervisor === 'systemd-system' || o.supervisor === 'systemd-user' || o.supervisor === 'detached'
-      ? null
-      : 'supervisor must be systemd-system, systemd-user or detached',
-    typeof o.installedAt === 'string' ? null : 'installedAt must be a string',
-  ].filter((p): p is string => p !== null);
-  return problems.length ? problems.join('; ') : null;
-}
-
-/**
- * Read the install manifest with ONE exec: the system location first, then the user's. Returns the
- * first valid one, null when neither file exists; throws ManifestError when one exists but none is
- * valid (a damaged install: redeploy).
- */
-export async function readManifest(conn: Pick<AgentHostConnection, 'exec'>, opts: { timeoutMs?: number } = {}): Promise<InstallManifest | null> {
-  const files = [MANIFEST_LOCATIONS.system, `$HOME/${MANIFEST_LOCATIONS.user}`];
-  const script = files.map((f) => `if [ -e "${f}" ]; then printf '\\n${SEP} %s\\n' "${f}"; cat "${f}"; fi`).join('; ');
-  const r = await conn.exec(script, { timeoutMs: opts.timeoutMs ?? 10_000 });
-  const sections = r.stdout.split(`\n${SEP} `).slice(1);
-  let firstProblem: ManifestError | undefined;
-  for (const section of sections) {
-    const nl = section.indexOf('\n');
-    const path = nl < 0 ? section : section.slice(0, nl);
-    const body = nl < 0 ? '' : section.slice(nl + 1);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch (e) {
-      firstProblem ??= new ManifestError(path, `${path} is not valid JSON (${(e as Error).message}). Redeploy the agent.`);
-      continue;
-    }
-    const problem = manifestProblem(parsed);
-    if (problem) {
-      firstProblem ??= new ManifestError(path, `${path} is not a valid install manifest: ${problem}. Redeploy the agent.`);
-      continue;
-    }
-    return parsed as InstallManifest;
-  }
-  if (firstProblem) throw firstProblem;
-  return null;
-}
-

@@ -11,16 +11,14 @@ import {
 } from '../../remote-agent/protocol.js';
 import {
   AgentUnavailableError,
-  ManifestError,
   openAgentClient,
-  readManifest,
   type AgentClient,
   type AgentHostConnection,
   type OpenAgentOptions,
   type OpenedAgent,
 } from './client.js';
 import { agentCommand, agentEnv } from '../remote/layout.js';
-import type { InstallManifest } from '../remote/manifest.js';
+import { ManifestError, readManifest, type InstallManifest } from '../remote/manifest.js';
 import { MetricsBatcher } from './metrics-batcher.js';
 
 export interface AgentManagerDeps {

@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import type { DeployProgress } from '../../preload/api.js';
 import { renderDefaultConfig } from '../../remote-agent/config/index.js';
 import { PROTOCOL_VERSION, type AgentInfo, type AgentMode } from '../../remote-agent/protocol.js';
-import { MANIFEST_LOCATIONS, type InstallManifest } from '../remote/manifest.js';
+import { readInstallManifests, type InstalledManifests, type InstallManifest } from '../remote/manifest.js';
 import { FleetError } from '../core/errors.js';
 import {
   bundledAgentVersion,
@@ -25,6 +25,8 @@ import { DEFAULT_NODE_CANDIDATES, freeBytesFor, parseProbeOutput, probeScript, t
 import { outputTail, Remote, RemoteCommandError, type Privilege, type RemoteConn } from '../remote/host.js';
 import { shq, shScript } from '../remote/shell.js';
 import { MIN_GLIBC_FOR_RUNTIME, versionAtLeast } from '../remote/version.js';
+
+export type { InstalledManifests };
 
 export type ProgressUpdate = Omit<DeployProgress, 'name' | 'operation' | 'at'>;
 
@@ -128,35 +130,8 @@ export async function probeHost(ctx: Pick<DeployContext, 'conn' | 'onProgress' |
   });
 }
 
-export interface InstalledManifests {
-  system: InstallManifest | null;
-  user: InstallManifest | null;
-}
-
-function parseManifest(text: string): InstallManifest | null {
-  const t = text.trim();
-  if (!t) return null;
-  try {
-    const m = JSON.parse(t) as Partial<InstallManifest>;
-    if (typeof m.version !== 'string' || typeof m.agentPath !== 'string' || typeof m.nodePath !== 'string' || (m.mode !== 'system' && m.mode !== 'user')) {
-      return null;
-    }
-    return m as InstallManifest;
-  } catch {
-    return null;
-  }
-}
-
 async function readManifests(conn: RemoteConn): Promise<InstalledManifests> {
-  const r = await conn.exec(
-    shScript(
-      `echo @@system; cat ${shq(MANIFEST_LOCATIONS.system)} 2>/dev/null; echo; echo @@user; cat "$HOME"/${shq(MANIFEST_LOCATIONS.user)} 2>/dev/null; echo; echo @@end`,
-    ),
-    { timeoutMs: 20_000, stdin: '' },
-  );
-  const sys = /@@system\n([\s\S]*?)\n@@user\n/.exec(r.stdout)?.[1] ?? '';
-  const usr = /@@user\n([\s\S]*?)\n@@end/.exec(r.stdout)?.[1] ?? '';
-  return { system: parseManifest(sys), user: parseManifest(usr) };
+  return readInstallManifests(conn, { timeoutMs: 20_000 });
 }
 
 /** The installed agent's manifest: the system install's, else the user install's; null when none. */

@@ -5,7 +5,7 @@
  */
 export { privilegedCommand, outputTail, Remote, RemoteCommandError, tempName, type Privilege, type RemoteConn } from './host.js';
 export { AGENT_FILE, agentCommand, agentEnv, layoutFor, renderUnit, renderWrapper, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supervisor } from './layout.js';
-export { MANIFEST_LOCATIONS, type InstallManifest } from './manifest.js';
+export { MANIFEST_LOCATIONS, ManifestError, manifestProblem, readInstallManifests, readManifest, type InstalledManifests, type InstallManifest } from './manifest.js';
 export { DEFAULT_NODE_CANDIDATES, freeBytesFor, parseProbeOutput, probeScript, type HostProbe, type NodeCandidate, type RuntimeArch, type SudoState } from './probe.js';
 export { envPrefix, shq, shScript, systemdQuote } from './shell.js';
 export { compareVersions, MIN_GLIBC_FOR_RUNTIME, MIN_NODE_VERSION, parseVersion, versionAtLeast } from './version.js';

@@ -6,14 +6,12 @@ import {
   AgentRpcError,
   AgentTimeoutError,
   AgentUnavailableError,
-  ManifestError,
   classifyBridgeFailure,
   openAgentClient,
-  readManifest,
   type AgentHostConnection,
 } from '../../main/agent/client.js';
 import { agentCommand } from '../../main/remote/layout.js';
-import type { InstallManifest } from '../../main/remote/manifest.js';
+import { ManifestError, readManifest, type InstallManifest } from '../../main/remote/manifest.js';
 import { shellQuote } from '../../main/remote/shell.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 
