@@ -7,8 +7,6 @@ export {
   formatBytes,
   probeHost,
   readManifest,
-  stopScript,
-  uninstallAgent,
   upgradeAgent,
   type DeployContext,
   type DeployOptions,
@@ -16,3 +14,5 @@ export {
   type ProgressUpdate,
 } from './deploy.js';
 export { bundledAgentVersion, defaultAgentBundle, defaultRuntimeDir, resourcesDir, runtimeArtifact, type RuntimeArtifact } from './artifacts.js';
+export { uninstallAgent } from './uninstall.js';
+export { stopScript } from '../remote/agent-process.js';

@@ -9,3 +9,8 @@ export { MANIFEST_LOCATIONS, ManifestError, manifestProblem, readInstallManifest
 export { DEFAULT_NODE_CANDIDATES, freeBytesFor, parseProbeOutput, probeScript, type HostProbe, type NodeCandidate, type RuntimeArch, type SudoState } from './probe.js';
 export { envPrefix, shq, shScript, systemdQuote } from './shell.js';
 export { compareVersions, MIN_GLIBC_FOR_RUNTIME, MIN_NODE_VERSION, parseVersion, versionAtLeast } from './version.js';
+export { isAgentRunning, startAgent, stopAgent, stopScript, systemctl, verifyAgent } from './agent-process.js';
+export { installSupport, remoteState, rollback, uploadRuntime, type RemoteState } from './install.js';
+export { takeLock, type HeldLock } from './lock.js';
+export { acquirePrivilege } from './privilege.js';
+export { errMessage, fail, formatBytes, Progress, type ProgressUpdate, type StepState } from './progress.js';
