@@ -1,7 +1,8 @@
 /**
  * What an agent install is on a server and how to change it: shell quoting, install.json, the layout
- * of an install, the host probe, and privileged commands and file placement over one SSH connection.
- * No UI, no progress: main/deploy orchestrates these into deploy, upgrade and uninstall.
+ * of an install, the host probe, privileged commands and file placement over one SSH connection, and
+ * the install / upgrade / rollback steps. Nothing about the app's own files or flows: main/deploy
+ * orchestrates these steps into deploy, upgrade and uninstall.
  */
 export { privilegedCommand, outputTail, Remote, RemoteCommandError, tempName, type Privilege, type RemoteConn } from './host.js';
 export { AGENT_FILE, agentCommand, agentEnv, layoutFor, renderUnit, renderWrapper, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supervisor } from './layout.js';
