@@ -49,7 +49,6 @@ export interface DeployOptions {
 
 const DEFAULT_VERIFY_MS = 15_000;
 
-
 async function runProbe(conn: RemoteConn, nodeCandidates: string[]): Promise<HostProbe> {
   const r = await conn.exec(shScript(probeScript(nodeCandidates)), { timeoutMs: 30_000, stdin: '' });
   if (r.code !== 0 && !r.stdout.includes('@@end')) {

@@ -2,14 +2,13 @@
 import type { AgentMode } from '../../remote-agent/protocol.js';
 import { Remote } from '../remote/host.js';
 import { layoutFor, type Layout, type Supervisor } from '../remote/layout.js';
-import { type InstalledManifests } from '../remote/manifest.js';
+import type { InstalledManifests } from '../remote/manifest.js';
 import { acquirePrivilege } from '../remote/privilege.js';
 import { freeBytesFor, type HostProbe } from '../remote/probe.js';
 import { fail, formatBytes, Progress } from '../remote/progress.js';
 import { MIN_GLIBC_FOR_RUNTIME, versionAtLeast } from '../remote/version.js';
 import { defaultRuntimeDir, runtimeArtifact, type RuntimeArtifact } from './artifacts.js';
 import type { DeployContext } from './deploy.js';
-
 
 export interface Plan {
   mode: AgentMode;

@@ -3,14 +3,13 @@ import { posix } from 'node:path';
 import { stopAgent, systemctl } from '../remote/agent-process.js';
 import { Remote } from '../remote/host.js';
 import { layoutFor, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supervisor } from '../remote/layout.js';
-import { type InstallManifest } from '../remote/manifest.js';
+import type { InstallManifest } from '../remote/manifest.js';
 import { takeLock } from '../remote/lock.js';
 import { acquirePrivilege } from '../remote/privilege.js';
 import { fail, Progress } from '../remote/progress.js';
 import { shq } from '../remote/shell.js';
 import { probeHost, readManifests, type DeployContext } from './deploy.js';
 import { supervisorFor } from './plan.js';
-
 
 function purgeScript(l: Layout, purge: boolean): string {
   const lines = [

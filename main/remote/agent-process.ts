@@ -6,7 +6,6 @@ import { agentCommand, agentEnv, SYSTEM_GROUP, UNIT_NAME, type Layout, type Supe
 import { fail } from './progress.js';
 import { shq } from './shell.js';
 
-
 const NL_SETUP = `NL=$(printf '\\n_'); NL=\${NL%_}`;
 
 /**

@@ -12,7 +12,6 @@ import { errMessage, fail, type Progress } from './progress.js';
 import { shq } from './shell.js';
 import { startAgent, stopAgent, verifyAgent } from './agent-process.js';
 
-
 /** What an install has on the server now (sha256 of the agent and runtime, config and unit present). */
 export interface RemoteState {
   agentSha: string | null;

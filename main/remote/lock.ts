@@ -9,7 +9,6 @@ import { shq } from './shell.js';
 
 const LOCK_STALE_SECONDS = 600;
 
-
 export interface HeldLock {
   release(): Promise<void>;
 }

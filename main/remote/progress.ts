@@ -4,7 +4,6 @@ import { FleetError } from '../core/errors.js';
 
 export type ProgressUpdate = Omit<DeployProgress, 'name' | 'operation' | 'at'>;
 
-
 export type StepState = ProgressUpdate['state'];
 
 /** Reports the steps of one remote operation (deploy, upgrade, uninstall) to the UI. */
