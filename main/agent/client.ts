@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { Client, ClientChannel } from 'ssh2';
 import {
   MAX_MESSAGE_BYTES,
   RPC_ERRORS,
@@ -12,7 +11,8 @@ import {
   type RpcErrorObject,
 } from '../../remote-agent/protocol.js';
 import type { HostConnection } from '../ssh/connection.js';
-import { MANIFEST_LOCATIONS, type InstallManifest } from './install-manifest.js';
+import { agentCommand } from '../remote/layout.js';
+import type { InstallManifest } from '../remote/manifest.js';
 
 /** What the agent code needs of a HostConnection (a HostConnection satisfies it; tests pass fakes). */
 export type AgentHostConnection = Pick<HostConnection, 'name' | 'status' | 'ready' | 'exec'>;
@@ -271,16 +271,6 @@ function parseErrorObject(e: unknown): RpcErrorObject | undefined {
 // -------------------------------------------------------------------------------------------------
 // Opening a client through an SSH connection
 
-/** POSIX shell single-quoting: safe for any string, including quotes and newlines. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** `'<nodePath>' '<agentPath>' <args...>` with every part quoted. */
-export function agentCommand(manifest: Pick<InstallManifest, 'nodePath' | 'agentPath'>, args: string[]): string {
-  return [manifest.nodePath, manifest.agentPath, ...args].map(shellQuote).join(' ');
-}
-
 /** Classify what a bridge (or node itself) printed when it could not reach the agent. */
 export function classifyBridgeFailure(text: string, exitCode: number | null, manifest?: Pick<InstallManifest, 'nodePath' | 'agentPath' | 'socketPath'>): AgentUnavailableError {
   // Node's own failures (a missing module) print a stack: keep the line that says what went wrong.
@@ -336,13 +326,7 @@ export async function openAgentClient(conn: AgentHostConnection, manifest: Insta
   }
   let streamlocalError: string | undefined;
   if (opts.transport !== 'exec') {
-    const channel = await new Promise<ClientChannel | Error>((resolve) => {
-      try {
-        ssh.openssh_forwardOutStreamLocal(manifest.socketPath, (err, stream) => resolve(err ?? stream));
-      } catch (e) {
-        resolve(e as Error);
-      }
-    });
+    const channel = await ssh.streamLocal(manifest.socketPath).catch((e: Error) => e);
     if (!(channel instanceof Error)) {
       const client = new AgentClient(channel);
       try {
@@ -359,15 +343,9 @@ export async function openAgentClient(conn: AgentHostConnection, manifest: Insta
     }
   }
 
-  const channel = await new Promise<ClientChannel>((resolve, reject) => {
-    try {
-      // The bridge is told the socket the deploy recorded: its own lookup depends on the session's
-    // environment (XDG_RUNTIME_DIR differs between PAM and non-PAM sessions).
-    (ssh as Client).exec(`FLEETWAKE_AGENT_SOCKET=${shellQuote(manifest.socketPath)} ${agentCommand(manifest, ['rpc'])}`, (err, stream) => (err ? reject(err) : resolve(stream)));
-    } catch (e) {
-      reject(e as Error);
-    }
-  }).catch((e: Error) => {
+  // The bridge is told the socket the deploy recorded: its own lookup depends on the session's
+  // environment (XDG_RUNTIME_DIR differs between PAM and non-PAM sessions).
+  const channel = await ssh.exec(agentCommand(manifest, ['rpc'], { env: { FLEETWAKE_AGENT_SOCKET: manifest.socketPath } })).catch((e: Error) => {
     throw new AgentUnavailableError('other', `cannot start the agent bridge: ${e.message}`);
   });
   let stderr = '';
@@ -398,77 +376,3 @@ export async function openAgentClient(conn: AgentHostConnection, manifest: Insta
     throw e;
   }
 }
-
-// -------------------------------------------------------------------------------------------------
-// install.json
-
-export class ManifestError extends Error {
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ManifestError';
-  }
-}
-
-const SEP = '@@fleetwake-install-json@@';
-
-/** Validate a parsed install.json; returns the problem, or null when it has the InstallManifest shape. */
-export function manifestProblem(v: unknown): string | null {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return 'not a JSON object';
-  const o = v as Record<string, unknown>;
-  const str = (k: string) => (typeof o[k] === 'string' && (o[k] as string).length > 0 ? null : `${k} must be a non-empty string`);
-  const abs = (k: string) => str(k) ?? ((o[k] as string).startsWith('/') ? null : `${k} must be an absolute path`);
-  const problems = [
-    str('version'),
-    Number.isInteger(o.protocolVersion) ? null : 'protocolVersion must be an integer',
-    o.mode === 'system' || o.mode === 'user' ? null : 'mode must be "system" or "user"',
-    abs('installDir'),
-    abs('agentPath'),
-    abs('nodePath'),
-    typeof o.uploadedRuntime === 'boolean' ? null : 'uploadedRuntime must be a boolean',
-    abs('socketPath'),
-    abs('configFile'),
-    abs('stateDir'),
-    o.supervisor === 'systemd-system' || o.supervisor === 'systemd-user' || o.supervisor === 'detached'
-      ? null
-      : 'supervisor must be systemd-system, systemd-user or detached',
-    typeof o.installedAt === 'string' ? null : 'installedAt must be a string',
-  ].filter((p): p is string => p !== null);
-  return problems.length ? problems.join('; ') : null;
-}
-
-/**
- * Read the install manifest with ONE exec: the system location first, then the user's. Returns the
- * first valid one, null when neither file exists; throws ManifestError when one exists but none is
- * valid (a damaged install: redeploy).
- */
-export async function readManifest(conn: Pick<AgentHostConnection, 'exec'>, opts: { timeoutMs?: number } = {}): Promise<InstallManifest | null> {
-  const files = [MANIFEST_LOCATIONS.system, `$HOME/${MANIFEST_LOCATIONS.user}`];
-  const script = files.map((f) => `if [ -e "${f}" ]; then printf '\\n${SEP} %s\\n' "${f}"; cat "${f}"; fi`).join('; ');
-  const r = await conn.exec(script, { timeoutMs: opts.timeoutMs ?? 10_000 });
-  const sections = r.stdout.split(`\n${SEP} `).slice(1);
-  let firstProblem: ManifestError | undefined;
-  for (const section of sections) {
-    const nl = section.indexOf('\n');
-    const path = nl < 0 ? section : section.slice(0, nl);
-    const body = nl < 0 ? '' : section.slice(nl + 1);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch (e) {
-      firstProblem ??= new ManifestError(path, `${path} is not valid JSON (${(e as Error).message}). Redeploy the agent.`);
-      continue;
-    }
-    const problem = manifestProblem(parsed);
-    if (problem) {
-      firstProblem ??= new ManifestError(path, `${path} is not a valid install manifest: ${problem}. Redeploy the agent.`);
-      continue;
-    }
-    return parsed as InstallManifest;
-  }
-  if (firstProblem) throw firstProblem;
-  return null;
-}
-

@@ -3,13 +3,8 @@ export {
   AgentRpcError,
   AgentTimeoutError,
   AgentUnavailableError,
-  ManifestError,
-  agentCommand,
   classifyBridgeFailure,
-  manifestProblem,
   openAgentClient,
-  readManifest,
-  shellQuote,
   type AgentClientOptions,
   type AgentHostConnection,
   type AgentUnavailableReason,
@@ -19,4 +14,4 @@ export {
 } from './client.js';
 export { AgentManager, type AgentManagerDeps } from './manager.js';
 export { MetricsBatcher, type MetricsBatcherOptions } from './metrics-batcher.js';
-export { MANIFEST_LOCATIONS, type InstallManifest } from './install-manifest.js';
+export { MANIFEST_LOCATIONS, type InstallManifest } from '../remote/manifest.js';

@@ -11,17 +11,14 @@ import {
 } from '../../remote-agent/protocol.js';
 import {
   AgentUnavailableError,
-  ManifestError,
-  agentCommand,
   openAgentClient,
-  readManifest,
-  shellQuote,
   type AgentClient,
   type AgentHostConnection,
   type OpenAgentOptions,
   type OpenedAgent,
 } from './client.js';
-import type { InstallManifest } from './install-manifest.js';
+import { agentCommand, agentEnv } from '../remote/layout.js';
+import { ManifestError, readManifest, type InstallManifest } from '../remote/manifest.js';
 import { MetricsBatcher } from './metrics-batcher.js';
 
 export interface AgentManagerDeps {
@@ -410,12 +407,8 @@ export class AgentManager {
     this.log(`${e.name}: agent not running, starting it (${manifest.agentPath} run --detach)`);
     try {
       // Same files as the deploy recorded, whatever this session's XDG_RUNTIME_DIR says.
-      const env = [
-        `FLEETWAKE_AGENT_CONFIG=${shellQuote(manifest.configFile)}`,
-        `FLEETWAKE_AGENT_STATE=${shellQuote(manifest.stateDir)}`,
-        `FLEETWAKE_AGENT_SOCKET=${shellQuote(manifest.socketPath)}`,
-      ].join(' ');
-      const r = await conn.exec(`${env} ${agentCommand(manifest, ['run', '--mode', manifest.mode, '--detach'])}`, { timeoutMs: this.timeoutMs });
+      const command = agentCommand(manifest, ['run', '--mode', manifest.mode, '--detach'], { env: agentEnv(manifest) });
+      const r = await conn.exec(command, { timeoutMs: this.timeoutMs });
       if (stale()) return undefined;
       if (r.code !== 0) {
         const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') || `exit ${r.code ?? r.signal}`;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RuntimeArch } from './probe.js';
+import type { RuntimeArch } from '../remote/probe.js';
 
 /**
  * The app's resources/ folder: FLEETWAKE_RESOURCES_DIR, Electron's packaged resourcesPath, else found

@@ -7,8 +7,6 @@ export {
   formatBytes,
   probeHost,
   readManifest,
-  stopScript,
-  uninstallAgent,
   upgradeAgent,
   type DeployContext,
   type DeployOptions,
@@ -16,8 +14,5 @@ export {
   type ProgressUpdate,
 } from './deploy.js';
 export { bundledAgentVersion, defaultAgentBundle, defaultRuntimeDir, resourcesDir, runtimeArtifact, type RuntimeArtifact } from './artifacts.js';
-export { DEFAULT_NODE_CANDIDATES, parseProbeOutput, probeScript, type HostProbe, type NodeCandidate, type RuntimeArch, type SudoState } from './probe.js';
-export { layoutFor, renderUnit, renderWrapper, type Layout, type Supervisor } from './layout.js';
-export { privilegedCommand, type RemoteConn } from './remote.js';
-export { envPrefix, shq, systemdQuote } from './shell.js';
-export { compareVersions, parseVersion, versionAtLeast } from './version.js';
+export { uninstallAgent } from './uninstall.js';
+export { stopScript } from '../remote/agent-process.js';

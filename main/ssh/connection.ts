@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { HostState, HostStatus } from '../../preload/api.js';
 import type { HostRecord } from '../hosts/types.js';
 import { createAuthSession, type Credentials } from './auth.js';
+import { ssh2Channels, type SshChannels } from './channels.js';
 import { preferredHostKeyTypes, verifyHostKey, type HostKeySources, type HostKeyVerdict } from './host-keys.js';
 import { PausableTimer } from './pausable-timer.js';
 
@@ -31,7 +32,7 @@ export const DEFAULT_CONNECTION_OPTIONS: ConnectionOptions = {
 export interface ConnectionContext {
   resolve(name: string): HostRecord | undefined;
   /** The shared connection of a jump host, ready to forward. */
-  jumpClient(name: string, chain: string[]): Promise<Client>;
+  jumpClient(name: string, chain: string[]): Promise<SshChannels>;
   hostKeys: HostKeySources;
   credentials: Credentials;
   homeDir: string;
@@ -92,7 +93,9 @@ function classify(err: Error & { code?: string; level?: string }, target: string
  */
 export class HostConnection extends EventEmitter {
   private client: Client | undefined;
-  private pending: Promise<Client> | undefined;
+  /** The channel API of `client` (one object per SSH client). */
+  private channels: SshChannels | undefined;
+  private pending: Promise<SshChannels> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retries = 0;
   private generation = 0;
@@ -114,11 +117,14 @@ export class HostConnection extends EventEmitter {
     return this.status.state;
   }
 
-  /** Connected client, connecting first if needed. Rejects with ConnectError. */
-  ready(chain: string[] = []): Promise<Client> {
+  /**
+   * The connected session's channels (exec, stream-local, forward-out, sftp), connecting first if
+   * needed. Rejects with ConnectError. The same object is returned until the SSH client is replaced.
+   */
+  ready(chain: string[] = []): Promise<SshChannels> {
     if (this.closed) return Promise.reject(new ConnectError('error', `${this.name}: connection closed.`));
     this.wanted = true;
-    if (this.client && this.status.state === 'online') return Promise.resolve(this.client);
+    if (this.client && this.channels && this.status.state === 'online') return Promise.resolve(this.channels);
     if (this.pending) return this.pending;
     this.clearRetry();
     const attempt = this.attempt(chain);
@@ -149,6 +155,7 @@ export class HostConnection extends EventEmitter {
     this.generation++;
     const c = this.client;
     this.client = undefined;
+    this.channels = undefined;
     c?.end();
     if (this.status.state !== 'offline') this.setStatus('offline', reason);
   }
@@ -164,27 +171,25 @@ export class HostConnection extends EventEmitter {
     this.removeAllListeners();
   }
 
+  /** Run `command` and collect its output (stdin: written then closed when given). */
   async exec(command: string, opts: { timeoutMs?: number; stdin?: string } = {}): Promise<ExecResult> {
-    const client = await this.ready();
+    const stream = await (await this.ready()).exec(command);
     return new Promise<ExecResult>((resolve, reject) => {
-      client.exec(command, (err, stream) => {
-        if (err) return reject(err);
-        let stdout = '';
-        let stderr = '';
-        const timer = opts.timeoutMs
-          ? setTimeout(() => {
-              stream.close();
-              reject(new Error(`${this.name}: command timed out after ${opts.timeoutMs} ms.`));
-            }, opts.timeoutMs)
-          : undefined;
-        stream.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-        stream.on('close', (code: number | null, signal: string | null) => {
-          if (timer) clearTimeout(timer);
-          resolve({ code: code ?? null, signal: signal ?? null, stdout, stderr });
-        });
-        if (opts.stdin !== undefined) stream.end(opts.stdin);
+      let stdout = '';
+      let stderr = '';
+      const timer = opts.timeoutMs
+        ? setTimeout(() => {
+            stream.close();
+            reject(new Error(`${this.name}: command timed out after ${opts.timeoutMs} ms.`));
+          }, opts.timeoutMs)
+        : undefined;
+      stream.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+      stream.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+      stream.on('close', (code: number | null, signal: string | null) => {
+        if (timer) clearTimeout(timer);
+        resolve({ code: code ?? null, signal: signal ?? null, stdout, stderr });
       });
+      if (opts.stdin !== undefined) stream.end(opts.stdin);
     });
   }
 
@@ -217,7 +222,7 @@ export class HostConnection extends EventEmitter {
     this.retryTimer.unref?.();
   }
 
-  private async attempt(chain: string[]): Promise<Client> {
+  private async attempt(chain: string[]): Promise<SshChannels> {
     const host = this.ctx.resolve(this.name);
     if (!host) {
       await Promise.resolve();
@@ -235,15 +240,18 @@ export class HostConnection extends EventEmitter {
         throw new ConnectError('offline', 'Disconnected.');
       }
       this.retries = 0;
+      const channels = ssh2Channels(client);
       this.client = client;
+      this.channels = channels;
       client.once('close', () => {
         if (this.client !== client) return;
         this.client = undefined;
+        this.channels = undefined;
         this.setStatus('offline', `${host.name}: connection lost.`);
         this.scheduleRetry();
       });
       this.setStatus('online');
-      return client;
+      return channels;
     } catch (e) {
       this.pending = undefined;
       const err = e as ConnectError;
@@ -268,18 +276,15 @@ export class HostConnection extends EventEmitter {
       if (chain.includes(host.jump) || host.jump === host.name) {
         throw new ConnectError('error', `Jump hosts loop: ${[...chain, host.name, host.jump].join(' -> ')}. Fix the jump field.`);
       }
-      let jumpClient: Client;
+      let jump: SshChannels;
       try {
-        jumpClient = await this.ctx.jumpClient(host.jump, [...chain, host.name]);
+        jump = await this.ctx.jumpClient(host.jump, [...chain, host.name]);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         throw new ConnectError('offline', `Jump host ${host.jump} is not reachable: ${why}`);
       }
-      sock = await new Promise<Duplex>((resolve, reject) => {
-        jumpClient.forwardOut('127.0.0.1', 0, host.host, host.port, (err, stream) => {
-          if (err) reject(new ConnectError('offline', `${target} via ${host.jump}: ${err.message}.`));
-          else resolve(stream);
-        });
+      sock = await jump.forwardOut(host.host, host.port).catch((err: Error) => {
+        throw new ConnectError('offline', `${target} via ${host.jump}: ${err.message}.`);
       });
     }
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Client } from 'ssh2';
+import type { SshChannels } from './channels.js';
 import type { HostStatus } from '../../preload/api.js';
 import type { HostRecord } from '../hosts/types.js';
 import type { Credentials } from './auth.js';
@@ -28,7 +28,7 @@ export class ConnectionPool extends EventEmitter {
     if (!conn) {
       conn = new HostConnection(name, {
         ...this.deps,
-        jumpClient: (jump: string, chain: string[]): Promise<Client> => this.get(jump).ready(chain),
+        jumpClient: (jump: string, chain: string[]): Promise<SshChannels> => this.get(jump).ready(chain),
       });
       conn.on('status', (s: HostStatus) => this.emit('status', s));
       this.connections.set(name, conn);

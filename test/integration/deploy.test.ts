@@ -5,18 +5,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InstallManifest } from '../../main/agent/install-manifest.js';
+import type { InstallManifest } from '../../main/remote/manifest.js';
 import {
   bundledAgentVersion,
   deployAgent,
   readManifest,
-  shq,
   stopScript,
   uninstallAgent,
   upgradeAgent,
   type DeployContext,
   type ProgressUpdate,
 } from '../../main/deploy/index.js';
+import { shq } from '../../main/remote/shell.js';
 import type { HostConnection } from '../../main/ssh/connection.js';
 import { PROTOCOL_VERSION, type AgentInfo } from '../../remote-agent/protocol.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';

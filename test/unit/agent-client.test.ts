@@ -6,15 +6,13 @@ import {
   AgentRpcError,
   AgentTimeoutError,
   AgentUnavailableError,
-  ManifestError,
-  agentCommand,
   classifyBridgeFailure,
   openAgentClient,
-  readManifest,
-  shellQuote,
   type AgentHostConnection,
 } from '../../main/agent/client.js';
-import type { InstallManifest } from '../../main/agent/install-manifest.js';
+import { agentCommand } from '../../main/remote/layout.js';
+import { ManifestError, readManifest, type InstallManifest } from '../../main/remote/manifest.js';
+import { shellQuote } from '../../main/remote/shell.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 
 /** Two connected in-memory Duplexes: what one writes the other reads; destroying one closes both. */
@@ -349,7 +347,7 @@ describe('readManifest', () => {
   });
 });
 
-/** A fake ssh2 Client: streamlocal to a socket table, exec of the bridge or plain commands. */
+/** A fake session's channels (SshChannels): streamlocal to a socket table, exec of the bridge or plain commands. */
 class FakeSsh extends EventEmitter {
   sockets = new Map<string, (server: Duplex) => void>();
   bridgeError: string | null = null;
@@ -357,23 +355,25 @@ class FakeSsh extends EventEmitter {
   bridgeJson: string | null = null;
   execs: string[] = [];
   streamlocalCalls: string[] = [];
-  openssh_forwardOutStreamLocal(path: string, cb: (err: Error | undefined, stream: Duplex) => void) {
+  streamLocal(path: string): Promise<Duplex> {
     this.streamlocalCalls.push(path);
     const serve = this.sockets.get(path);
-    setImmediate(() => {
-      if (!serve) return cb(new Error('(SSH) Channel open failure: open failed'), undefined as never);
-      const [c, s] = duplexPair();
-      serve(s);
-      cb(undefined, c);
-    });
+    return new Promise((resolve, reject) =>
+      setImmediate(() => {
+        if (!serve) return reject(new Error('(SSH) Channel open failure: open failed'));
+        const [c, s] = duplexPair();
+        serve(s);
+        resolve(c);
+      }),
+    );
   }
-  exec(command: string, cb: (err: Error | undefined, stream: Duplex) => void) {
+  exec(command: string): Promise<Duplex> {
     this.execs.push(command);
     const [c, s] = duplexPair();
     const stderr = new PassThrough();
     Object.assign(c, { stderr });
-    setImmediate(() => {
-      cb(undefined, c);
+    return new Promise((resolve) => setImmediate(() => {
+      resolve(c);
       if (this.bridgeError !== null) {
         if (this.bridgeJson) s.write(this.bridgeJson + '\n');
         stderr.write(this.bridgeError + '\n');
@@ -383,7 +383,7 @@ class FakeSsh extends EventEmitter {
       }
       const serve = this.sockets.get('bridge');
       if (serve) serve(s);
-    });
+    }));
   }
 }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentHostConnection } from '../../main/agent/client.js';
-import type { InstallManifest } from '../../main/agent/install-manifest.js';
+import type { InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager, type AgentManagerDeps } from '../../main/agent/manager.js';
 import type { AgentStatus, HostState, HostStatus, MetricsBatch } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
@@ -45,7 +45,7 @@ function sample(t: number): MetricsSample {
 }
 
 /**
- * One fake server: an SSH connection (status events, exec, a fake ssh2 client for streamlocal and the
+ * One fake server: an SSH connection (status events, exec, fake session channels for streamlocal and the
  * exec bridge) and the agent behind it.
  */
 class FakeHost extends EventEmitter implements AgentHostConnection {
@@ -147,27 +147,30 @@ class FakeHost extends EventEmitter implements AgentHostConnection {
   }
 
   private readonly ssh = {
-    openssh_forwardOutStreamLocal: (path: string, cb: (err: Error | undefined, stream: Duplex) => void) => {
-      setImmediate(() => {
-        if (!this.agent.running || path !== this.manifest?.socketPath) return cb(new Error('(SSH) Channel open failure: open failed'), undefined as never);
-        const [c, s] = duplexPair();
-        this.serve(s);
-        cb(undefined, c);
-      });
-    },
-    exec: (command: string, cb: (err: Error | undefined, stream: Duplex) => void) => {
+    streamLocal: (path: string): Promise<Duplex> =>
+      new Promise((resolve, reject) =>
+        setImmediate(() => {
+          if (!this.agent.running || path !== this.manifest?.socketPath) return reject(new Error('(SSH) Channel open failure: open failed'));
+          const [c, s] = duplexPair();
+          this.serve(s);
+          resolve(c);
+        }),
+      ),
+    exec: (command: string): Promise<Duplex> => {
       this.commands.push(command);
       const [c, s] = duplexPair();
       const stderr = new PassThrough();
       Object.assign(c, { stderr });
-      setImmediate(() => {
-        cb(undefined, c);
-        if (!this.agent.running) {
-          stderr.write(`fleetwake-agent rpc: connect ENOENT ${this.manifest?.socketPath}\n`);
-          c.emit('exit', 1);
-          s.end();
-        } else this.serve(s);
-      });
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          resolve(c);
+          if (!this.agent.running) {
+            stderr.write(`fleetwake-agent rpc: connect ENOENT ${this.manifest?.socketPath}\n`);
+            c.emit('exit', 1);
+            s.end();
+          } else this.serve(s);
+        }),
+      );
     },
   };
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { freeBytesFor, parseProbeOutput, probeScript, runtimeArchOf } from '../../main/deploy/probe.js';
-import { layoutFor, renderUnit, renderWrapper } from '../../main/deploy/layout.js';
+import { freeBytesFor, parseProbeOutput, probeScript, runtimeArchOf } from '../../main/remote/probe.js';
+import { layoutFor, renderUnit, renderWrapper } from '../../main/remote/layout.js';
 
 const DEBIAN_USER = `@@uname
 Linux

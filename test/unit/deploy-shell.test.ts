@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { envPrefix, shq, systemdQuote } from '../../main/deploy/shell.js';
-import { privilegedCommand } from '../../main/deploy/remote.js';
+import { envPrefix, shq, systemdQuote } from '../../main/remote/shell.js';
+import { privilegedCommand } from '../../main/remote/host.js';
 
 /** What a real POSIX sh makes of `printf '%s' <word>`. */
 function shEcho(word: string): string {

@@ -18,7 +18,7 @@ function fakeConn() {
     exec: async (cmd: string, opts: { timeoutMs?: number; stdin?: string } = {}) => {
       calls.push({ cmd, stdin: opts.stdin });
       if (cmd.includes('@@uname')) return { code: 0, signal: null, stdout: PROBE, stderr: '' };
-      if (cmd.includes('@@system')) return { code: 0, signal: null, stdout: '@@system\n\n@@user\n\n@@end\n', stderr: '' };
+      if (cmd.includes('install.json')) return { code: 0, signal: null, stdout: '', stderr: '' };
       if (cmd === `sudo -S -p '' sh -c true`) {
         return opts.stdin === `${PASSWORD}\n`
           ? { code: 0, signal: null, stdout: '', stderr: '' }

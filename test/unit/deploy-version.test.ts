@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, parseVersion, versionAtLeast } from '../../main/deploy/version.js';
+import { compareVersions, parseVersion, versionAtLeast } from '../../main/remote/version.js';
 import { parseAgentVersionOutput } from '../../main/deploy/artifacts.js';
 
 describe('versions', () => {

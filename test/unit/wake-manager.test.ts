@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AgentClient, type AgentHostConnection } from '../../main/agent/client.js';
-import type { InstallManifest } from '../../main/agent/install-manifest.js';
+import type { InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager } from '../../main/agent/manager.js';
 import type { HostStatus } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type IdleStatus, type ResumedEvent, type SuspendingEvent } from '../../remote-agent/protocol.js';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import type { InstallManifest } from '../../../main/agent/install-manifest.js';
+import type { InstallManifest } from '../../../main/remote/manifest.js';
 import {
   bundledAgentVersion,
   defaultRuntimeDir,

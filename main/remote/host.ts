@@ -1,10 +1,10 @@
 /**
- * The deploy's view of one server: commands as the SSH user or with the install's privilege
+ * One server as an installer sees it: commands as the SSH user or with the install's privilege
  * (root directly, `sudo -n`, or `sudo -S` with the password on stdin), and SFTP transfers.
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Client, SFTPWrapper } from 'ssh2';
+import type { SftpSession } from '../ssh/channels.js';
 import type { ExecResult, HostConnection } from '../ssh/connection.js';
 import { shq, shScript } from './shell.js';
 
@@ -47,7 +47,7 @@ export function tempName(finalPath: string): string {
 }
 
 export class Remote {
-  private sftpP: Promise<SFTPWrapper> | undefined;
+  private sftpP: Promise<SftpSession> | undefined;
   /** User-writable staging dir for sudo mode (created on demand, removed by close()). */
   private staging: string | undefined;
 
@@ -90,35 +90,27 @@ export class Remote {
     return this.privilege !== 'self';
   }
 
-  sftp(): Promise<SFTPWrapper> {
-    this.sftpP ??= this.conn.ready().then(
-      (client: Client) =>
-        new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s)))),
-    );
+  /** One SFTP session for this Remote, opened on first use. */
+  sftp(): Promise<SftpSession> {
+    this.sftpP ??= this.conn.ready().then((ch) => ch.sftp());
     return this.sftpP;
   }
 
   async putFile(localPath: string, remotePath: string): Promise<void> {
-    const s = await this.sftp();
-    await new Promise<void>((resolve, reject) => s.fastPut(localPath, remotePath, (err) => (err ? reject(sftpErr(err, remotePath)) : resolve())));
+    await (await this.sftp()).fastPut(localPath, remotePath).catch((err: Error) => Promise.reject(sftpErr(err, remotePath)));
   }
 
   async writeFile(remotePath: string, data: string | Buffer, mode = 0o644): Promise<void> {
-    const s = await this.sftp();
-    await new Promise<void>((resolve, reject) =>
-      s.writeFile(remotePath, data, { mode }, (err) => (err ? reject(sftpErr(err, remotePath)) : resolve())),
-    );
+    await (await this.sftp()).writeFile(remotePath, data, mode).catch((err: Error) => Promise.reject(sftpErr(err, remotePath)));
   }
 
   async chmod(remotePath: string, mode: number): Promise<void> {
-    const s = await this.sftp();
-    await new Promise<void>((resolve, reject) => s.chmod(remotePath, mode, (err) => (err ? reject(sftpErr(err, remotePath)) : resolve())));
+    await (await this.sftp()).chmod(remotePath, mode).catch((err: Error) => Promise.reject(sftpErr(err, remotePath)));
   }
 
   /** posix-rename@openssh.com: replaces the target atomically (plain SFTP rename fails onto an existing file). */
   async rename(from: string, to: string): Promise<void> {
-    const s = await this.sftp();
-    await new Promise<void>((resolve, reject) => s.ext_openssh_rename(from, to, (err) => (err ? reject(sftpErr(err, to)) : resolve())));
+    await (await this.sftp()).posixRename(from, to).catch((err: Error) => Promise.reject(sftpErr(err, to)));
   }
 
   /** A private (0700) dir in $HOME for files that sudo then installs; not /tmp (may be noexec, shared). */

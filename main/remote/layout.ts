@@ -1,8 +1,8 @@
 /** Where an install lives on a server, and the small files deploy renders for it. */
 import { posix } from 'node:path';
-import type { InstallManifest } from '../agent/install-manifest.js';
+import type { InstallManifest } from './manifest.js';
 import { AGENT_PATHS, type AgentMode } from '../../remote-agent/protocol.js';
-import { envPrefix, shq, systemdQuote } from './shell.js';
+import { envPrefix, shellQuote, shq, systemdQuote } from './shell.js';
 
 export type Supervisor = InstallManifest['supervisor'];
 
@@ -74,11 +74,18 @@ export function agentEnv(l: Pick<Layout, 'configFile' | 'stateDir' | 'socketPath
 }
 
 /**
- * `env VAR=... '<node>' '<agent>' <args>` (through env(1), so it also works after `timeout`): args are
- * fixed words from our code, not user input.
+ * The one builder of an agent command line: `'<node>' '<agent>' 'arg'...`, every word quoted, after
+ * `VAR='value'` assignments when `env` is given. `viaEnv` runs it through env(1), which also works
+ * after a prefix such as `timeout 10`.
  */
-export function agentCommand(l: Layout, nodePath: string, args: string): string {
-  return `env ${envPrefix(agentEnv(l))} ${shq(nodePath)} ${shq(l.agentPath)} ${args}`;
+export function agentCommand(
+  files: Pick<InstallManifest, 'nodePath' | 'agentPath'>,
+  args: string[],
+  opts: { env?: Record<string, string>; viaEnv?: boolean } = {},
+): string {
+  const words = [files.nodePath, files.agentPath, ...args].map(shellQuote).join(' ');
+  const vars = opts.env ? `${envPrefix(opts.env)} ` : '';
+  return `${opts.viaEnv ? 'env ' : ''}${vars}${words}`;
 }
 
 export function renderWrapper(l: Layout, nodePath: string): string {

@@ -1,6 +1,7 @@
 /**
- * Building remote shell commands safely. Every value that ends up in a command string (paths, user
- * names, versions) goes through `shq`; the command skeletons themselves are fixed strings.
+ * Building remote shell commands safely: the one shell quoter of the app. Every value that ends up in a
+ * command string (paths, user names, versions) goes through `shellQuote` or `shq`; the command
+ * skeletons themselves are fixed strings.
  */
 
 /**
@@ -8,10 +9,15 @@
  * Inside single quotes nothing is special except `'` itself, which is written as `'\''`.
  * NUL cannot be passed through a shell at all, so it is refused.
  */
-export function shq(s: string): string {
+export function shellQuote(s: string): string {
   if (s.includes('\0')) throw new Error('shq: a shell word cannot contain NUL');
-  if (s !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** shellQuote, except that a word of only safe characters stays bare (easier to read in scripts and logs). */
+export function shq(s: string): string {
+  if (s !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(s)) return s;
+  return shellQuote(s);
 }
 
 /** `sh -c '<script>'`: scripts run in POSIX sh whatever the user's login shell is (fish, zsh, ...). */
@@ -24,7 +30,7 @@ export function envPrefix(vars: Record<string, string>): string {
   return Object.entries(vars)
     .map(([k, v]) => {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`envPrefix: bad variable name ${JSON.stringify(k)}`);
-      return `${k}=${shq(v)}`;
+      return `${k}=${shellQuote(v)}`;
     })
     .join(' ');
 }

@@ -1,0 +1,88 @@
+/** Deploy's choices for one host: mode, layout, supervisor, and which node runs the agent. */
+import type { AgentMode } from '../../remote-agent/protocol.js';
+import { Remote } from '../remote/host.js';
+import { layoutFor, type Layout, type Supervisor } from '../remote/layout.js';
+import type { InstalledManifests } from '../remote/manifest.js';
+import { acquirePrivilege } from '../remote/privilege.js';
+import { freeBytesFor, type HostProbe } from '../remote/probe.js';
+import { fail, formatBytes, Progress } from '../remote/progress.js';
+import { MIN_GLIBC_FOR_RUNTIME, versionAtLeast } from '../remote/version.js';
+import { defaultRuntimeDir, runtimeArtifact, type RuntimeArtifact } from './artifacts.js';
+import type { DeployContext } from './deploy.js';
+
+export interface Plan {
+  mode: AgentMode;
+  layout: Layout;
+  supervisor: Supervisor;
+}
+
+export function supervisorFor(mode: AgentMode, probe: HostProbe): Supervisor {
+  if (mode === 'system') return probe.systemd ? 'systemd-system' : 'detached';
+  return probe.userSystemd ? 'systemd-user' : 'detached';
+}
+
+/** System or user mode (getting root for system mode), and where the install goes. */
+export async function choosePlan(
+  ctx: DeployContext,
+  remote: Remote,
+  probe: HostProbe,
+  requested: 'auto' | AgentMode,
+  existing: InstalledManifests,
+  progress: Progress,
+): Promise<Plan> {
+  return progress.step('mode', 'Choosing system or user mode', async () => {
+    let mode: AgentMode;
+    let message: string;
+    // auto keeps an existing install's mode, so a redeploy never leaves two agents behind.
+    const want: AgentMode = requested !== 'auto' ? requested : existing.system ? 'system' : existing.user ? 'user' : 'system';
+    if (want === 'user') {
+      mode = 'user';
+      message = requested === 'user' ? 'User mode (asked for)' : 'User mode (the agent is installed in user mode)';
+    } else {
+      const got = await acquirePrivilege(ctx, remote, probe);
+      if ('why' in got) {
+        if (requested === 'system') throw fail(`System mode needs root or sudo: ${got.why}.`);
+        mode = 'user';
+        message = `User mode: ${got.why}`;
+      } else {
+        remote.setPrivilege(got.priv, got.password);
+        mode = 'system';
+        message = `System mode (${got.how})`;
+      }
+    }
+    const supervisor = supervisorFor(mode, probe);
+    const layout = layoutFor(mode, probe.home, { xdgRuntimeDir: probe.xdgRuntimeDir, supervisor });
+    return { value: { mode, layout, supervisor }, message: `${message}: ${layout.installDir}, ${supervisor === 'detached' ? 'detached daemon' : supervisor}` };
+  });
+}
+
+export interface RuntimeChoice {
+  nodePath: string;
+  uploaded: boolean;
+  /** The artifact to upload, when the host's node will not do. */
+  artifact: RuntimeArtifact | null;
+}
+
+/** The host's node when it is >= 18, else the runtime the app ships (checked against arch, glibc, disk). */
+export function chooseRuntime(ctx: DeployContext, probe: HostProbe, l: Layout): RuntimeChoice {
+  if (probe.node) return { nodePath: probe.node.path, uploaded: false, artifact: null };
+  const found = probe.nodes.length ? ` (found ${probe.nodes.map((n) => `${n.path} ${n.version ?? '?'}`).join(', ')})` : '';
+  if (!probe.runtimeArch) {
+    throw fail(
+      `The host has no node >= 18${found}, and Fleetwake ships Node only for Linux x86_64 and aarch64; this host is ${probe.os} ${probe.machine}. Install Node 18 or newer on it and deploy again.`,
+    );
+  }
+  if (!probe.glibc || !versionAtLeast(probe.glibc, MIN_GLIBC_FOR_RUNTIME)) {
+    throw fail(
+      `The host has no node >= 18${found}, and the Node runtime Fleetwake ships needs glibc ${MIN_GLIBC_FOR_RUNTIME} or newer; this host has ${probe.glibc ? `glibc ${probe.glibc}` : 'no glibc (musl?)'}. Install Node 18 or newer on it and deploy again.`,
+    );
+  }
+  const art = runtimeArtifact(ctx.runtimeDir ?? defaultRuntimeDir(), probe.runtimeArch);
+  if (typeof art === 'string') throw fail(art);
+  const free = freeBytesFor(probe, l.installDir);
+  const need = art.size + art.gzSize + 16 * 1024 * 1024;
+  if (free !== null && free < need) {
+    throw fail(`Not enough disk space for the Node runtime in ${l.installDir}: ${formatBytes(free)} free, ${formatBytes(need)} needed.`);
+  }
+  return { nodePath: l.runtimeNode, uploaded: true, artifact: art };
+}
