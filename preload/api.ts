@@ -64,6 +64,7 @@ export interface HostView {
   identityFile: string | null;
   passwordEnv: string | null;
   jump: string | null;
+  /** Lower-case, colon separated: aa:bb:cc:dd:ee:ff. */
   mac: string | null;
   wolAddress: string | null;
   wolPort: number | null;
