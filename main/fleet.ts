@@ -27,6 +27,7 @@ import type {
   SuspendResult,
   WakeResult,
 } from '../preload/api.js';
+import { HISTORY_RANGES } from '../preload/api.js';
 import type { IdleStatus, NetworkInterfaceInfo, ResumedEvent, SuspendingEvent } from '../remote-agent/protocol.js';
 import { AgentManager } from './agent/manager.js';
 import { IdleDrawTracker } from './energy/idle-draw.js';
@@ -104,7 +105,6 @@ export interface Fleet extends FleetApi {
 /** The energy report covers the last 30 days. */
 const ENERGY_WINDOW_MS = 30 * 24 * 3_600_000;
 
-const HISTORY_RANGES: readonly HistoryRange[] = ['1h', '24h', '7d'];
 const DEPLOY_MODES = ['auto', 'system', 'user'] as const;
 
 const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
