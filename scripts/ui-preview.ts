@@ -49,7 +49,7 @@ import type {
   WakeProgress,
   WakeResult,
 } from '../preload/api.js';
-import { computeEnergy } from '../main/energy/index.js';
+import { computeEnergy } from '../main/sleep/energy/index.js';
 import { applyPreferences, defaultPreferences } from '../main/preferences/index.js';
 
 const ROOT = resolve('out/renderer');

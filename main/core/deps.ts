@@ -1,8 +1,8 @@
 import type { SecretStore } from '../secrets/types.js';
 import type { ConnectionOptions } from '../ssh/connection.js';
 import type { FleetStore } from '../store/types.js';
-import type { SendOptions, WolTarget } from '../wake/magic-packet.js';
-import type { GuardedTarget, WakeDeps } from '../wake/wake.js';
+import type { SendOptions, WolTarget } from '../sleep/wake/magic-packet.js';
+import type { GuardedTarget, WakeDeps } from '../sleep/wake/wake.js';
 
 /** What a front hands createFleet: where the data lives, how to reach hosts, and test overrides. */
 export interface FleetDeps {

@@ -3,11 +3,11 @@ import type { IdleStatus } from '../../remote-agent/protocol.js';
 import type { AgentManager } from '../agent/manager.js';
 import type { FleetContext } from '../core/context.js';
 import { FleetError } from '../core/errors.js';
-import { computeEnergy, mergeSleepPeriods } from '../energy/index.js';
+import { computeEnergy, mergeSleepPeriods } from './energy/index.js';
 import type { Notifier } from '../notify/index.js';
 import { SLEEP_LOG_LIMIT } from '../store/schema.js';
-import { checkIdleSettings, idleRefusal } from '../wake/idle.js';
-import { wakeHost as runWake, type WakeDeps } from '../wake/wake.js';
+import { checkIdleSettings, idleRefusal } from './wake/idle.js';
+import { wakeHost as runWake, type WakeDeps } from './wake/wake.js';
 import type { SleepWatch } from './watch.js';
 
 /** The energy report covers the last 30 days. */

@@ -2,14 +2,14 @@ import { dirname, join } from 'node:path';
 import type { HostStatus, SleepPeriod } from '../../preload/api.js';
 import type { NetworkInterfaceInfo, ResumedEvent, SuspendingEvent } from '../../remote-agent/protocol.js';
 import type { FleetContext } from '../core/context.js';
-import { IdleDrawTracker } from '../energy/idle-draw.js';
-import { closeOpenPeriod, recordSleepPeriod } from '../energy/index.js';
+import { IdleDrawTracker } from './energy/idle-draw.js';
+import { closeOpenPeriod, recordSleepPeriod } from './energy/index.js';
 import { isCanonicalMac } from '../hosts/mac.js';
 import type { Notifier } from '../notify/index.js';
 import { SLEEP_LOG_LIMIT } from '../store/schema.js';
-import { overlayStatus } from '../wake/idle.js';
-import type { LearnedNet } from '../wake/targets.js';
-import { macToStore, WakeState } from '../wake/wake-state.js';
+import { overlayStatus } from './wake/idle.js';
+import type { LearnedNet } from './wake/targets.js';
+import { macToStore, WakeState } from './wake/wake-state.js';
 
 /** A host still sampling this long after announcing a suspend did not suspend. */
 const STALE_ANNOUNCEMENT_MS = 30_000;

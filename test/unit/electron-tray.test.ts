@@ -11,7 +11,7 @@ import {
   type TrayHost,
   type TrayMenuItem,
 } from '../../main/electron/tray.js';
-import { canWake } from '../../main/wake/idle.js';
+import { canWake } from '../../main/sleep/wake/idle.js';
 
 const view = (name: string, mac: string | null = null): HostView => ({
   name,
