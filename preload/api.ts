@@ -64,6 +64,7 @@ export interface HostView {
   identityFile: string | null;
   passwordEnv: string | null;
   jump: string | null;
+  /** Lower-case, colon separated: aa:bb:cc:dd:ee:ff. */
   mac: string | null;
   wolAddress: string | null;
   wolPort: number | null;
@@ -290,14 +291,18 @@ export interface FleetNotification {
   at: number;
 }
 
-export interface FleetApi {
-  getAppInfo(): Promise<AppInfo>;
+/** The host records: the fleet list, adding, editing, removing and importing from ~/.ssh/config. */
+export interface HostsApi {
   listHosts(): Promise<HostView[]>;
   addHost(input: HostInput): Promise<HostView>;
   updateHost(name: string, input: HostInput): Promise<HostView>;
   removeHost(name: string): Promise<void>;
   previewSshConfigImport(file?: string): Promise<ImportPreview>;
   importHosts(inputs: HostInput[]): Promise<ImportResult>;
+}
+
+/** The live SSH connection of each host: its state, host-key trust, and the secrets and prompts it needs. */
+export interface ConnectionsApi {
   getStatuses(): Promise<HostStatus[]>;
   /** Connect (or reconnect now, skipping any backoff wait). */
   connectHost(name: string): Promise<HostStatus>;
@@ -307,22 +312,51 @@ export interface FleetApi {
   /** Answer a pushed prompt; `answers: null` cancels it. */
   answerPrompt(id: string, answers: string[] | null, remember: boolean): Promise<void>;
   forgetSecrets(name: string): Promise<void>;
-  openExternal(url: string): Promise<void>;
+}
+
+/** The agent on each host: install, upgrade, uninstall, and the metrics it samples. */
+export interface AgentApi {
   getAgentStatuses(): Promise<AgentStatus[]>;
   deployAgent(name: string, options?: DeployOptions): Promise<AgentStatus>;
   upgradeAgent(name: string): Promise<AgentStatus>;
   uninstallAgent(name: string, options?: { purge?: boolean }): Promise<AgentStatus>;
   getLatestMetrics(name: string): Promise<MetricsSample | null>;
   getMetricsHistory(name: string, range: HistoryRange): Promise<MetricsHistory>;
+}
+
+/** Sleep and wake: Wake-on-LAN, suspend, the idle engine's settings, sleep history and the energy it saved. */
+export interface SleepApi {
   wakeHost(name: string, options?: WakeOptions): Promise<WakeResult>;
   suspendHost(name: string): Promise<SuspendResult>;
   getIdleStatus(name: string): Promise<HostIdle>;
   configureIdle(name: string, settings: Partial<IdleSettings>): Promise<HostIdle>;
   getSleepHistory(name: string): Promise<SleepPeriod[]>;
   getEnergyReport(): Promise<EnergyReport>;
+}
+
+export interface PreferencesApi {
   getPreferences(): Promise<Preferences>;
   setPreferences(prefs: Partial<Preferences>): Promise<Preferences>;
 }
+
+/** The app itself: version, data folder, secret storage, and opening links outside it. */
+export interface AppApi {
+  getAppInfo(): Promise<AppInfo>;
+  openExternal(url: string): Promise<void>;
+}
+
+/** Each feature's part of the contract, by feature name. */
+export interface FleetFeatureApis {
+  app: AppApi;
+  hosts: HostsApi;
+  connections: ConnectionsApi;
+  agent: AgentApi;
+  sleep: SleepApi;
+  preferences: PreferencesApi;
+}
+export type FleetFeature = keyof FleetFeatureApis;
+
+export interface FleetApi extends AppApi, HostsApi, ConnectionsApi, AgentApi, SleepApi, PreferencesApi {}
 
 export interface FleetEvents {
   'hosts-changed': HostView[];
@@ -340,42 +374,54 @@ export interface FleetEvents {
 export type FleetMethod = keyof FleetApi;
 export type FleetEventName = keyof FleetEvents;
 
-/** Runtime list of methods; `satisfies` keeps it in step with the interface. */
-export const FLEET_METHODS = [
-  'getAppInfo',
-  'listHosts',
-  'addHost',
-  'updateHost',
-  'removeHost',
-  'previewSshConfigImport',
-  'importHosts',
-  'getStatuses',
-  'connectHost',
-  'disconnectHost',
-  'trustHostKey',
-  'answerPrompt',
-  'forgetSecrets',
-  'openExternal',
-  'getAgentStatuses',
-  'deployAgent',
-  'upgradeAgent',
-  'uninstallAgent',
-  'getLatestMetrics',
-  'getMetricsHistory',
-  'wakeHost',
-  'suspendHost',
-  'getIdleStatus',
-  'configureIdle',
-  'getSleepHistory',
-  'getEnergyReport',
-  'getPreferences',
-  'setPreferences',
-] as const satisfies readonly FleetMethod[];
+/** The feature whose API declares method M. */
+type FeatureOf<M extends FleetMethod> = { [F in FleetFeature]: M extends keyof FleetFeatureApis[F] ? F : never }[FleetFeature];
 
-// Compile-time check that no method of FleetApi is missing from FLEET_METHODS.
-type MissingMethods = Exclude<FleetMethod, (typeof FLEET_METHODS)[number]>;
-const _allMethodsListed: MissingMethods extends never ? true : MissingMethods = true;
+/**
+ * Every contract method and the feature that serves it: the runtime form of FleetFeatureApis, from
+ * which the fronts and the core's composition dispatch. The `satisfies` makes the compiler refuse a
+ * missing method, an unknown one, or one filed under a feature that does not declare it.
+ */
+export const FLEET_METHOD_FEATURE = {
+  getAppInfo: 'app',
+  listHosts: 'hosts',
+  addHost: 'hosts',
+  updateHost: 'hosts',
+  removeHost: 'hosts',
+  previewSshConfigImport: 'hosts',
+  importHosts: 'hosts',
+  getStatuses: 'connections',
+  connectHost: 'connections',
+  disconnectHost: 'connections',
+  trustHostKey: 'connections',
+  answerPrompt: 'connections',
+  forgetSecrets: 'connections',
+  openExternal: 'app',
+  getAgentStatuses: 'agent',
+  deployAgent: 'agent',
+  upgradeAgent: 'agent',
+  uninstallAgent: 'agent',
+  getLatestMetrics: 'agent',
+  getMetricsHistory: 'agent',
+  wakeHost: 'sleep',
+  suspendHost: 'sleep',
+  getIdleStatus: 'sleep',
+  configureIdle: 'sleep',
+  getSleepHistory: 'sleep',
+  getEnergyReport: 'sleep',
+  getPreferences: 'preferences',
+  setPreferences: 'preferences',
+} as const satisfies { [M in FleetMethod]: FeatureOf<M> };
+
+// Compile-time check that no method of FleetApi is missing from FLEET_METHOD_FEATURE.
+type MissingMethods = Exclude<FleetMethod, keyof typeof FLEET_METHOD_FEATURE>;
+const _allMethodsListed: [MissingMethods] extends [never] ? true : MissingMethods = true;
 void _allMethodsListed;
+
+/** Runtime list of methods, in table order. */
+export const FLEET_METHODS = Object.keys(FLEET_METHOD_FEATURE) as readonly FleetMethod[];
+
+export const isFleetMethod = (name: unknown): name is FleetMethod => typeof name === 'string' && Object.hasOwn(FLEET_METHOD_FEATURE, name);
 
 export const FLEET_EVENTS = [
   'hosts-changed',

@@ -12,9 +12,8 @@ import {
   type ApiResult,
   type FleetEventName,
   type FleetEvents,
-  type FleetMethod,
 } from '../../preload/api.js';
-import { toApiError } from '../core/errors.js';
+import { invokeFleetMethod } from '../core/dispatch.js';
 import type { Fleet } from '../fleet.js';
 
 /** What the handler needs from an IpcMainInvokeEvent. */
@@ -119,13 +118,7 @@ export function bindFleetIpc(opts: BindFleetIpcOptions): () => void {
         );
         return refused;
       }
-      try {
-        const fn = fleet[method as FleetMethod] as (...a: unknown[]) => Promise<unknown>;
-        const value = await fn.apply(fleet, args);
-        return { ok: true, value };
-      } catch (err) {
-        return { ok: false, error: toApiError(err) };
-      }
+      return invokeFleetMethod(fleet, method, args);
     });
   }
 

@@ -5,7 +5,8 @@
  * - Icon: 'trouble' when any host is auth-failed, host-key-changed, error, or online with an
  *   unreachable agent; else 'asleep' when any host sleeps (or is waking); else 'awake'.
  * - Tooltip: "Fleetwake: 3 awake · 1 asleep · 1 needs attention".
- * - Menu: Show Fleetwake, one submenu per host (Open, Wake or Suspend when they apply), Quit.
+ * - Menu: Show Fleetwake, one submenu per host (Open, Wake or Suspend when they apply), Quit. Whether
+ *   Wake applies is the core's HostStatus.canWake; the tray does not re-derive the rule.
  * - installHideOnClose: closing the window hides it (Fleetwake stays in the tray) unless quitting.
  *
  * Only type imports from 'electron' here; main.ts passes the real objects.
@@ -19,8 +20,8 @@ export interface TrayHost {
   name: string;
   state: HostState;
   agent: AgentState;
-  /** Wake-on-LAN MAC, when configured. */
-  mac: string | null;
+  /** Whether Wake applies now, as the core computed it on the host's status (HostStatus.canWake). */
+  canWake: boolean;
 }
 
 /** The subset of Electron's MenuItemConstructorOptions the tray uses. */
@@ -116,8 +117,6 @@ const STATE_LABEL: Record<HostState, string> = {
   waking: 'waking…',
 };
 
-/** Wake applies to a sleeping host, or an offline one with a MAC (it may be asleep without us knowing). */
-export const canWake = (h: TrayHost) => h.state === 'asleep' || (h.state === 'offline' && h.mac !== null);
 /** Suspend needs the agent: online with a running agent. */
 export const canSuspend = (h: TrayHost) => h.state === 'online' && h.agent === 'running';
 
@@ -136,7 +135,7 @@ export function trayMenuTemplate(hosts: readonly TrayHost[], actions: TrayAction
   if (hosts.length === 0) items.push({ id: 'no-hosts', label: 'No hosts yet', enabled: false });
   for (const h of hosts) {
     const sub: TrayMenuItem[] = [{ id: `open:${h.name}`, label: 'Open', click: () => actions.openHost(h.name) }];
-    if (canWake(h)) sub.push({ id: `wake:${h.name}`, label: 'Wake', click: run(`Could not wake ${h.name}`, () => actions.wakeHost(h.name)) });
+    if (h.canWake) sub.push({ id: `wake:${h.name}`, label: 'Wake', click: run(`Could not wake ${h.name}`, () => actions.wakeHost(h.name)) });
     if (h.state === 'waking') sub.push({ id: `waking:${h.name}`, label: 'Waking…', enabled: false });
     if (canSuspend(h)) sub.push({ id: `suspend:${h.name}`, label: 'Suspend now', click: run(`Could not suspend ${h.name}`, () => actions.suspendHost(h.name)) });
     items.push({ id: `host:${h.name}`, label: hostLabel(h), type: 'submenu', submenu: sub });
@@ -146,13 +145,13 @@ export function trayMenuTemplate(hosts: readonly TrayHost[], actions: TrayAction
 }
 
 /** Everything that decides what the tray shows, as one comparable string. */
-const modelKey = (hosts: readonly TrayHost[]) => JSON.stringify(hosts.map((h) => [h.name, h.state, h.agent, h.mac]));
+const modelKey = (hosts: readonly TrayHost[]) => JSON.stringify(hosts.map((h) => [h.name, h.state, h.agent, h.canWake]));
 
 export class SystemTrayService {
   private readonly deps: SystemTrayDeps;
   private tray: TrayLike | null = null;
-  private hosts: { name: string; mac: string | null }[] = [];
-  private readonly states = new Map<string, { state: HostState; since: number }>();
+  private hosts: string[] = [];
+  private readonly states = new Map<string, { state: HostState; since: number; canWake: boolean }>();
   private readonly agents = new Map<string, { state: AgentState; since: number }>();
   private lastKey: string | null = null;
   private lastIcon: TrayIconState | null = null;
@@ -163,11 +162,11 @@ export class SystemTrayService {
 
   /** The hosts as the tray sees them now, in fleet order. */
   snapshot(): TrayHost[] {
-    return this.hosts.map((h) => ({
-      name: h.name,
-      mac: h.mac,
-      state: this.states.get(h.name)?.state ?? 'connecting',
-      agent: this.agents.get(h.name)?.state ?? 'unknown',
+    return this.hosts.map((name) => ({
+      name,
+      canWake: this.states.get(name)?.canWake ?? false,
+      state: this.states.get(name)?.state ?? 'connecting',
+      agent: this.agents.get(name)?.state ?? 'unknown',
     }));
   }
 
@@ -176,8 +175,8 @@ export class SystemTrayService {
   }
 
   setHosts(list: readonly HostView[]): void {
-    this.hosts = list.map((h) => ({ name: h.name, mac: h.mac }));
-    const names = new Set(this.hosts.map((h) => h.name));
+    this.hosts = list.map((h) => h.name);
+    const names = new Set(this.hosts);
     for (const n of [...this.states.keys()]) if (!names.has(n)) this.states.delete(n);
     for (const n of [...this.agents.keys()]) if (!names.has(n)) this.agents.delete(n);
     this.render();
@@ -186,7 +185,7 @@ export class SystemTrayService {
   setStatus(s: HostStatus): void {
     const prev = this.states.get(s.name);
     if (prev && prev.since > s.since) return;
-    this.states.set(s.name, { state: s.state, since: s.since });
+    this.states.set(s.name, { state: s.state, since: s.since, canWake: s.canWake === true });
     this.render();
   }
 

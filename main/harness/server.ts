@@ -6,7 +6,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   FLEET_EVENTS,
-  FLEET_METHODS,
+  isFleetMethod,
   type ApiResult,
   type FleetApi,
   type FleetEventName,
@@ -14,7 +14,7 @@ import {
   type HarnessMessage,
   type HarnessRequest,
 } from '../../preload/api.js';
-import { toApiError } from '../core/errors.js';
+import { invokeFleetMethod } from '../core/dispatch.js';
 
 /** What the harness needs of the core: the contract plus its events. */
 export interface HarnessFleet extends FleetApi {
@@ -132,16 +132,12 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       }
       if (typeof req?.id !== 'number') return;
       let result: ApiResult<unknown>;
-      if (!(FLEET_METHODS as readonly string[]).includes(req.method) || !Array.isArray(req.args)) {
+      if (!isFleetMethod(req.method) || !Array.isArray(req.args)) {
         result = { ok: false, error: { code: 'invalid-input', message: `Unknown method "${String(req.method)}".` } };
       } else {
-        try {
-          const fn = opts.fleet[req.method] as (...a: unknown[]) => Promise<unknown>;
-          const value = await fn.apply(opts.fleet, req.args);
-          result = { ok: true, value: value ?? null };
-        } catch (e) {
-          result = { ok: false, error: toApiError(e) };
-        }
+        result = await invokeFleetMethod(opts.fleet, req.method, req.args);
+        // JSON has no undefined: a method that returns nothing answers null.
+        if (result.ok && result.value === undefined) result = { ok: true, value: null };
       }
       send({ kind: 'result', id: req.id, result });
     });

@@ -1,14 +1,7 @@
-/** A host as it is stored. Secrets are never part of it. */
-export interface HostRecord {
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  identityFile: string | null;
-  passwordEnv: string | null;
-  jump: string | null;
-  /** Lower-case, colon separated: aa:bb:cc:dd:ee:ff. */
-  mac: string | null;
-  wolAddress: string | null;
-  wolPort: number | null;
-}
+import type { HostView } from '../../preload/api.js';
+
+/**
+ * A host as it is stored: the contract's HostView without what only the view adds (whether secrets
+ * are kept; secrets themselves are never part of either).
+ */
+export type HostRecord = Omit<HostView, 'hasStoredPassword' | 'hasStoredPassphrase'>;

@@ -130,7 +130,7 @@ export function checkAddress(address: string, field: AddressField): string {
 
 /**
  * The Wake-on-LAN address must be an IPv4 literal: the packet goes out over IPv4 UDP, both from the app
- * (main/wake/magic-packet.ts) and from a relay's agent (wol.send), and neither resolves names. A host
+ * (main/sleep/wake/magic-packet.ts) and from a relay's agent (wol.send), and neither resolves names. A host
  * name or an IPv6 address would be accepted here only to fail when the user needs the host awake.
  */
 export function checkWolAddress(address: string): string {

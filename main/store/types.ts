@@ -19,7 +19,7 @@ export interface FleetData {
   preferences: Preferences;
   /**
    * Sleep periods per host name, oldest first, at most SLEEP_LOG_LIMIT each (schema v2): what the core
-   * observed plus what the agents' sleep.history reported, merged (main/energy/sleep-log.ts).
+   * observed plus what the agents' sleep.history reported, merged (main/sleep/energy/sleep-log.ts).
    */
   sleepLog: Record<string, SleepPeriod[]>;
 }

@@ -15,7 +15,7 @@ import type {
   WakeResult,
 } from '../../preload/api.js';
 import { FleetError } from '../../main/core/errors.js';
-import { computeEnergy } from '../../main/energy/index.js';
+import { computeEnergy } from '../../main/sleep/energy/index.js';
 
 import type { HarnessFleet } from '../../main/harness/server.js';
 import { applyPreferences } from '../../main/preferences/index.js';

@@ -19,7 +19,7 @@ import type {
   Preferences,
 } from '../../preload/api.js';
 import { FleetError } from '../../main/core/errors.js';
-import { canWake } from '../../main/wake/idle.js';
+import { canWake } from '../../main/sleep/wake/idle.js';
 import type { HarnessFleet } from '../../main/harness/server.js';
 import { defaultPreferences } from '../../main/preferences/index.js';
 import {

@@ -16,7 +16,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopScript } from '../../main/deploy/index.js';
 import { startHarness, type Harness } from '../../main/harness/server.js';
-import type { GuardedTarget } from '../../main/wake/wake.js';
+import type { GuardedTarget } from '../../main/sleep/wake/wake.js';
 import { ensureRendererBuilt, launchChromium, screenshot, watchConsole } from '../support/browser.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { generateKey, type GeneratedKey } from '../support/keys.js';

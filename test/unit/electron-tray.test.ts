@@ -11,6 +11,7 @@ import {
   type TrayHost,
   type TrayMenuItem,
 } from '../../main/electron/tray.js';
+import { canWake } from '../../main/sleep/wake/idle.js';
 
 const view = (name: string, mac: string | null = null): HostView => ({
   name,
@@ -26,7 +27,21 @@ const view = (name: string, mac: string | null = null): HostView => ({
   hasStoredPassword: false,
   hasStoredPassphrase: false,
 });
-const th = (name: string, state: TrayHost['state'], agent: TrayHost['agent'] = 'running', mac: string | null = null): TrayHost => ({ name, state, agent, mac });
+// Wake is offered by the core's own rule (asleep, or offline with a MAC), as it sets HostStatus.canWake.
+const th = (name: string, state: TrayHost['state'], agent: TrayHost['agent'] = 'running', mac: string | null = null): TrayHost => ({
+  name,
+  state,
+  agent,
+  canWake: canWake(state, mac),
+});
+/** A host status as the core publishes it, canWake included. */
+const status = (name: string, state: HostStatus['state'], since: number, mac: string | null = null, extra: Partial<HostStatus> = {}): HostStatus => ({
+  name,
+  state,
+  since,
+  ...extra,
+  canWake: canWake(state, mac),
+});
 
 function actions(): TrayActions & { calls: string[] } {
   const calls: string[] = [];
@@ -157,9 +172,9 @@ describe('SystemTrayService', () => {
     const { calls, service } = fakeTray();
     const tray = service();
     tray.setHosts([view('a'), view('b')]);
-    tray.setStatus({ name: 'a', state: 'online', since: 1 });
-    tray.setStatus({ name: 'b', state: 'online', since: 1 });
-    tray.setStatus({ name: 'b', state: 'asleep', since: 2 });
+    tray.setStatus(status('a', 'online', 1));
+    tray.setStatus(status('b', 'online', 1));
+    tray.setStatus(status('b', 'asleep', 2));
     tray.setAgent({ name: 'a', state: 'running', since: 1 });
     tray.setAgent({ name: 'a', state: 'unreachable', since: 2 });
     const images = calls.filter((c) => c.startsWith('create') || c.startsWith('image'));
@@ -171,12 +186,12 @@ describe('SystemTrayService', () => {
     const { calls, service } = fakeTray();
     const tray = service();
     tray.setHosts([view('a')]);
-    tray.setStatus({ name: 'a', state: 'online', since: 5 });
+    tray.setStatus(status('a', 'online', 5));
     const n = calls.length;
-    tray.setStatus({ name: 'a', state: 'online', since: 6, lastError: 'x' });
-    tray.setStatus({ name: 'a', state: 'error', since: 4 });
+    tray.setStatus(status('a', 'online', 6, null, { lastError: 'x' }));
+    tray.setStatus(status('a', 'error', 4));
     expect(calls.length).toBe(n);
-    expect(tray.snapshot()).toEqual([{ name: 'a', mac: null, state: 'online', agent: 'unknown' }]);
+    expect(tray.snapshot()).toEqual([{ name: 'a', canWake: false, state: 'online', agent: 'unknown' }]);
   });
 
   it('drops removed hosts and shows the window on a tray click', () => {
@@ -184,8 +199,8 @@ describe('SystemTrayService', () => {
     const { clicks, menus, service } = fakeTray();
     const tray = service(a);
     tray.setHosts([view('a'), view('b', 'aa:bb:cc:dd:ee:ff')]);
-    tray.setStatus({ name: 'a', state: 'error', since: 1 });
-    tray.setStatus({ name: 'b', state: 'asleep', since: 1 });
+    tray.setStatus(status('a', 'error', 1));
+    tray.setStatus(status('b', 'asleep', 1, 'aa:bb:cc:dd:ee:ff'));
     tray.setHosts([view('b', 'aa:bb:cc:dd:ee:ff')]);
     expect(tray.iconState()).toBe('asleep');
     expect(find(menus.at(-1)!, 'wake:b')).toBeDefined();
@@ -203,13 +218,13 @@ describe('SystemTrayService', () => {
         return () => listeners.delete(e);
       },
       listHosts: async () => [view('a'), view('b')],
-      getStatuses: async (): Promise<HostStatus[]> => [{ name: 'a', state: 'online', since: 1 }, { name: 'b', state: 'asleep', since: 1 }],
+      getStatuses: async (): Promise<HostStatus[]> => [status('a', 'online', 1), status('b', 'asleep', 1)],
       getAgentStatuses: async (): Promise<AgentStatus[]> => [{ name: 'a', state: 'running', since: 1 }],
     };
     const off = followFleet(tray, fleet as never);
     await new Promise((r) => setTimeout(r, 0));
     expect(tray.iconState()).toBe('asleep');
-    listeners.get('host-status')!({ name: 'b', state: 'host-key-changed', since: 2 });
+    listeners.get('host-status')!(status('b', 'host-key-changed', 2));
     expect(tray.iconState()).toBe('trouble');
     off();
     expect(listeners.size).toBe(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricsSample, SleepPeriod } from '../../preload/api.js';
-import { IdleDrawTracker } from '../../main/energy/idle-draw.js';
-import { asleepMs, closeOpenPeriod, computeEnergy, mergeSleepPeriods, recordSleepPeriod, sampleWatts } from '../../main/energy/index.js';
+import { IdleDrawTracker } from '../../main/sleep/energy/idle-draw.js';
+import { asleepMs, closeOpenPeriod, computeEnergy, mergeSleepPeriods, recordSleepPeriod, sampleWatts } from '../../main/sleep/energy/index.js';
 import { defaultPreferences } from '../../main/preferences/index.js';
 
 const H = 3_600_000;

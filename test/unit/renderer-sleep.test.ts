@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { HostIdle, HostView, IdleStatus, WakeProgress } from '../../preload/api.js';
 // The rule moved into the core, which sends it as HostStatus.canWake; the renderer only reads that.
-import { canWake } from '../../main/wake/idle.js';
+import { canWake } from '../../main/sleep/wake/idle.js';
 import { hashWithoutHost, hostFromHash } from '../../renderer/app/deeplink.js';
 import { openEnergy } from '../../renderer/app/navigation.js';
 import { selectSummary } from '../../renderer/features/fleet/summary.js';

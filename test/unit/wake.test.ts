@@ -7,11 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentStatus, HostState, HostStatus, WakeProgress } from '../../preload/api.js';
 import { FleetError } from '../../main/core/errors.js';
 import type { HostRecord } from '../../main/hosts/types.js';
-import { checkIdleSettings, idleRefusal, overlayStatus } from '../../main/wake/idle.js';
-import { checkMac, isMagicPacketFor, magicPacket, magicPacketMac, sendMagicPackets, type WolTarget } from '../../main/wake/magic-packet.js';
-import { isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from '../../main/wake/targets.js';
-import { macToStore, WakeState } from '../../main/wake/wake-state.js';
-import { checkWakeOptions, wakeHost, type WakeDeps } from '../../main/wake/wake.js';
+import { checkIdleSettings, idleRefusal, overlayStatus } from '../../main/sleep/wake/idle.js';
+import { checkMac, isMagicPacketFor, magicPacket, magicPacketMac, sendMagicPackets, type WolTarget } from '../../main/sleep/wake/magic-packet.js';
+import { isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from '../../main/sleep/wake/targets.js';
+import { macToStore, WakeState } from '../../main/sleep/wake/wake-state.js';
+import { checkWakeOptions, wakeHost, type WakeDeps } from '../../main/sleep/wake/wake.js';
 import { assertLoopbackTarget, isValidMagicPacket } from '../support/sleep-sim.js';
 
 const MAC = '02:00:5e:10:00:01';

@@ -4,7 +4,7 @@
  *
  * Nothing here reads clocks, files or the network; every input is an argument.
  */
-import type { EnergyHost, EnergyReport, MetricsSample, Preferences, SleepPeriod } from '../../preload/api.js';
+import type { EnergyHost, EnergyReport, MetricsSample, Preferences, SleepPeriod } from '../../../preload/api.js';
 
 export { mergeSleepPeriods, recordSleepPeriod, closeOpenPeriod, SLEEP_MERGE_TOLERANCE_MS } from './sleep-log.js';
 

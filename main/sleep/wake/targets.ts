@@ -5,7 +5,7 @@
  * ports 9 and 7. A host's wolAddress / wolPort replace those (tests point them at loopback).
  */
 import os from 'node:os';
-import type { HostRecord } from '../hosts/types.js';
+import type { HostRecord } from '../../hosts/types.js';
 import type { WolTarget } from './magic-packet.js';
 
 export const DEFAULT_WOL_PORTS = [9, 7] as const;

@@ -6,8 +6,8 @@
  */
 import wol from 'wake_on_lan';
 import { isIPv4 } from 'node:net';
-import { FleetError } from '../core/errors.js';
-import { normalizeMac } from '../hosts/mac.js';
+import { FleetError } from '../../core/errors.js';
+import { normalizeMac } from '../../hosts/mac.js';
 
 export const MAGIC_PACKET_BYTES = 102;
 /** Packets per target, and the gap between them: one lost datagram must not lose the wake. */

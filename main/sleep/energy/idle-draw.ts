@@ -6,7 +6,7 @@
  * In memory only: after a restart the report falls back to the configured baseline until the host has
  * been idle for a while again.
  */
-import type { IdleState, MetricsSample } from '../../preload/api.js';
+import type { IdleState, MetricsSample } from '../../../preload/api.js';
 import { sampleWatts } from './index.js';
 
 /** About an hour of 5 s samples. */

@@ -1,6 +1,6 @@
 /** Small pure pieces of the sleep/idle feature the Fleet core uses: state overlays and input checks. */
-import type { HostStatus, IdleSettings } from '../../preload/api.js';
-import { FleetError } from '../core/errors.js';
+import type { HostStatus, IdleSettings } from '../../../preload/api.js';
+import { FleetError } from '../../core/errors.js';
 import type { SleepMark } from './wake-state.js';
 
 /** Raw SSH states an overlay may replace; the others (auth, host key, online) need the user or are news. */

@@ -5,9 +5,9 @@
  */
 import net from 'node:net';
 import type os from 'node:os';
-import type { AgentStatus, HostState, HostStatus, WakeOptions, WakeProgress, WakeResult, WakeStep } from '../../preload/api.js';
-import { FleetError } from '../core/errors.js';
-import type { HostRecord } from '../hosts/types.js';
+import type { AgentStatus, HostState, HostStatus, WakeOptions, WakeProgress, WakeResult, WakeStep } from '../../../preload/api.js';
+import { FleetError } from '../../core/errors.js';
+import type { HostRecord } from '../../hosts/types.js';
 import { checkMac, sendMagicPackets, type SendOptions, type WolTarget } from './magic-packet.js';
 import { isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from './targets.js';
 

@@ -2,7 +2,7 @@
  * The per-host sleep log (FleetData.sleepLog): merging the agent's sleep.history with what the core saw.
  * Pure functions over SleepPeriod lists, oldest first.
  */
-import type { SleepPeriod } from '../../preload/api.js';
+import type { SleepPeriod } from '../../../preload/api.js';
 
 /** Two records whose suspend times are this close describe the same sleep (agent vs core clocks, event delays). */
 export const SLEEP_MERGE_TOLERANCE_MS = 2 * 60_000;

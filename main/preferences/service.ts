@@ -1,0 +1,19 @@
+import type { Preferences, PreferencesApi } from '../../preload/api.js';
+import type { FleetContext } from '../core/context.js';
+import { applyPreferences } from './index.js';
+
+/** The user's preferences (notifications, energy estimate), kept in the store. */
+export class PreferencesService implements PreferencesApi {
+  constructor(private readonly ctx: FleetContext) {}
+
+  async getPreferences(): Promise<Preferences> {
+    return this.ctx.data().preferences;
+  }
+
+  async setPreferences(prefs: Partial<Preferences>): Promise<Preferences> {
+    const data = this.ctx.data();
+    const next = applyPreferences(data.preferences, prefs);
+    this.ctx.write({ ...data, preferences: next });
+    return next;
+  }
+}
