@@ -289,7 +289,8 @@ describe('idle engine', () => {
     expect(clockText(3750)).toBe('1:02:30');
   });
 
-  describe('battery of random traces', () => {
+  // 90,000 engine steps: pure CPU, so a loaded 2-core machine needs more than the default 5 s.
+  describe('battery of random traces', { timeout: 60_000 }, () => {
     function rng(seed: number) {
       let s = seed >>> 0;
       return () => {
