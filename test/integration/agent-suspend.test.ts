@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildAgent } from '../../scripts/build-agent.mjs';
 import type { IdleStatus, SleepPeriod } from '../../remote-agent/protocol.js';
 import { rpcCall } from '../../remote-agent/rpc/socket.js';
+import { waitFor } from '../support/wait-for.js';
 
 let root = '';
 let bundle = '';
@@ -106,16 +107,9 @@ ollama:
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   children.push(proc);
   const child = Object.assign(proc, { stderrText: () => err });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await rpcCall(socket, 'agent.info', {}, 1000);
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`agent did not start: ${(e as Error).message}\n${err}`);
-      await sleep(50);
-    }
-  }
+  await waitFor('the agent to answer agent.info', () => rpcCall(socket, 'agent.info', {}, 1000), { timeoutMs: 10_000, intervalMs: 50 }).catch((e: Error) => {
+    throw new Error(`agent did not start: ${e.message}\n${err}`);
+  });
   return { dir, socket, marker, ethtoolLog, env, child };
 }
 
@@ -138,24 +132,21 @@ function client(socket: string): Promise<{ sock: net.Socket; lines: any[]; call(
       }
     });
     sock.on('error', () => undefined);
-    const waitFor = async (pred: (l: any) => boolean, ms = 15_000, from = 0) => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const hit = lines.slice(from).find(pred);
-        if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`timed out; last lines ${JSON.stringify(lines.slice(-5)).slice(0, 1500)}`);
-        await sleep(20);
-      }
-    };
+    const waitForLine = (pred: (l: any) => boolean, ms = 15_000, from = 0) =>
+      waitFor(
+        'a matching line',
+        () => lines.slice(from).find(pred) ?? Promise.reject(new Error(`last lines ${JSON.stringify(lines.slice(-5)).slice(0, 1500)}`)),
+        { timeoutMs: ms, intervalMs: 20 },
+      );
     sock.once('connect', () =>
       resolve({
         sock,
         lines,
-        waitFor,
+        waitFor: waitForLine,
         async call(method, params = {}) {
           const myId = ++id;
           sock.write(JSON.stringify({ jsonrpc: '2.0', id: myId, method, params }) + '\n');
-          return waitFor((l) => l.id === myId, 10_000);
+          return waitForLine((l) => l.id === myId, 10_000);
         },
       }),
     );
@@ -203,7 +194,7 @@ describe('agent suspend (real bundle)', () => {
     expect(ev.params).toMatchObject({ reason: 'idle', dryRun: false, wolArmed: true });
     expect(ev.params.wolMessage).toMatch(/armed on fwtest0/);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(3000);
-    for (let i = 0; i < 100 && markers(a) === 0; i++) await sleep(50);
+    await waitFor('the suspend marker', () => markers(a) !== 0, { timeoutMs: 5000, intervalMs: 50 });
     expect(markers(a)).toBe(1);
     // The command ran after the announcement had its flush delay.
     const markedAt = Number(readFileSync(a.marker, 'utf8').trim()) / 1e6;
@@ -233,7 +224,7 @@ describe('agent suspend (real bundle)', () => {
     expect(now.result).toEqual({ at: expect.any(Number), dryRun: false });
     const manual = await c.waitFor((l) => l.method === 'agent.suspending', 5000, fromNow);
     expect(manual.params).toMatchObject({ at: now.result.at, reason: 'manual' });
-    for (let i = 0; i < 100 && markers(a) === before; i++) await sleep(50);
+    await waitFor('a new suspend marker', () => markers(a) !== before, { timeoutMs: 5000, intervalMs: 50 });
     expect(markers(a)).toBe(before + 1);
     expect((await c.call('sleep.history', { limit: 1 })).result[0]).toMatchObject({ reason: 'manual' });
 
@@ -280,7 +271,7 @@ describe('agent suspend (real bundle)', () => {
       const port = server.address().port;
       const r = await c.call('wol.send', { mac: '52:54:00:12:34:56', address: '127.0.0.1', port });
       expect(r.result).toEqual({ sent: 3, address: '127.0.0.1', port });
-      for (let i = 0; i < 100 && got.length < 3; i++) await sleep(10);
+      await waitFor('three magic packets', () => got.length >= 3, { timeoutMs: 1000, intervalMs: 10 });
       expect(got).toHaveLength(3);
       const mac = Buffer.from('525400123456', 'hex');
       for (const m of got) {
