@@ -2,7 +2,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentUnavailableError, openAgentClient } from '../../main/agent/client.js';
 import { readManifest, type InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager } from '../../main/agent/manager.js';
@@ -320,9 +320,9 @@ describe('agent client over real sshd', () => {
   });
 
   it('the real agent bundle, started with run --detach in user mode, over streamlocal', async () => {
-    // Built from the current source, so this case never depends on a stale or missing bundle.
-    const { buildAgent } = await import('../../scripts/build-agent.mjs');
-    const { outfile: bundle } = await buildAgent({ outDir: mkdtempSync(join(tmpdir(), 'fleetwake-bundle-')), quiet: true });
+    // Built from the current source once per run (test/support/agent-bundle.ts), so this case never
+    // depends on a stale or missing bundle.
+    const bundle = inject('agentBundle');
     const t = await onlineFleet();
     const dir = join(fw, 'real');
     mkdirAs(user, dir);

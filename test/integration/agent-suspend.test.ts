@@ -1,5 +1,5 @@
 /**
- * The real agent bundle deciding to suspend: built with buildAgent into a temp dir, run in user mode with
+ * The real agent bundle deciding to suspend: built once per run (test/support/agent-bundle.ts), run in user mode with
  * tiny timings (interval 1 s, window 5 s, timeout 3 s, min_samples 2), a suspend command that only writes a
  * marker file, and fake `who` / `systemd-inhibit` / `ethtool` on PATH so the host's own state cannot leak in.
  * Network: the only packets sent go to 127.0.0.1.
@@ -10,8 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildAgent } from '../../scripts/build-agent.mjs';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { IdleStatus, SleepPeriod } from '../../remote-agent/protocol.js';
 import { rpcCall } from '../../remote-agent/rpc/socket.js';
 import { waitFor } from '../support/wait-for.js';
@@ -20,9 +19,9 @@ let root = '';
 let bundle = '';
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   root = mkdtempSync(join(os.tmpdir(), 'fw-agent-suspend-'));
-  bundle = (await buildAgent({ outDir: join(root, 'build'), quiet: true })).outfile;
+  bundle = inject('agentBundle');
 });
 
 afterEach(() => {
