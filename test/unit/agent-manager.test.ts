@@ -6,6 +6,7 @@ import type { InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager, type AgentManagerDeps } from '../../main/agent/manager.js';
 import type { AgentStatus, HostState, HostStatus, MetricsBatch } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
+import { hostStatus, metricsSample } from '../support/builders.js';
 
 const BUNDLED = '1.0.0+abc';
 
@@ -30,18 +31,7 @@ function duplexPair(): [Duplex, Duplex] {
 }
 
 function sample(t: number): MetricsSample {
-  return {
-    sampledAt: t,
-    cpu: { percent: 5, perCore: [5], load: [0, 0, 0] },
-    memory: { totalBytes: 1, usedBytes: 1, availableBytes: 0, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
-    network: [],
-    uptimeSeconds: 1,
-    gpus: [],
-    gpuProcesses: [],
-    gpuError: null,
-    cpuPowerW: null,
-  };
+  return metricsSample(t);
 }
 
 /**
@@ -63,7 +53,7 @@ class FakeHost extends EventEmitter implements AgentHostConnection {
     supervisor: InstallManifest['supervisor'] = 'detached',
   ) {
     super();
-    this.status = { name, state: 'offline', since: 0 };
+    this.status = hostStatus(name, 'offline');
     this.manifest = {
       version: BUNDLED,
       protocolVersion: PROTOCOL_VERSION,
@@ -270,7 +260,7 @@ describe('AgentManager', () => {
     const t = setup((bus) => [new FakeHost('a', bus), new FakeHost('b', bus)]);
     const a = t.hosts.get('a')!;
     const b = t.hosts.get('b')!;
-    a.status = { name: 'a', state: 'online', since: 0 }; // online before the manager starts
+    a.status = hostStatus('a', 'online'); // online before the manager starts
     t.manager.start();
     const s = await t.waitFor('a', 'running');
     expect(s).toMatchObject({ version: BUNDLED, mode: 'user', info: { hostname: 'a' } });

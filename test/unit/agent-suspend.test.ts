@@ -14,20 +14,14 @@ import type { ExecResult } from '../../remote-agent/idle/checks.js';
 import type { AgentPaths } from '../../remote-agent/paths.js';
 import { RPC_ERRORS, type IdleStatus, type MetricsSample, type SleepPeriod } from '../../remote-agent/protocol.js';
 import { FakeClock, flush } from '../support/fake-clock.js';
+import { metricsSample } from '../support/builders.js';
 
 function sampleAt(t: number, cpu: number): MetricsSample {
-  return {
-    sampledAt: t,
-    cpu: { percent: cpu, perCore: [cpu], load: [0, 0, 0] },
-    memory: { totalBytes: 1, usedBytes: 1, availableBytes: 0, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
+  return metricsSample(t, {
+    cpu: { percent: cpu, perCore: [cpu] },
     network: [{ iface: 'eth0', rxBytesPerSec: 100, txBytesPerSec: 100 }],
-    uptimeSeconds: 1,
-    gpus: [],
-    gpuProcesses: [],
     gpuError: 'nvidia-smi not found',
-    cpuPowerW: null,
-  };
+  });
 }
 
 const CONFIG = `metrics:
