@@ -7,6 +7,7 @@ import { AgentManager, type AgentManagerDeps } from '../../main/agent/manager.js
 import type { AgentStatus, HostState, HostStatus, MetricsBatch } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 import { hostStatus, metricsSample } from '../support/builders.js';
+import { waitFor } from '../support/wait-for.js';
 
 const BUNDLED = '1.0.0+abc';
 
@@ -247,13 +248,8 @@ function setup(hostList: FakeHost[] | ((bus: EventEmitter) => FakeHost[]), deps:
   return h;
 }
 
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+/** Waits until `cond` holds; the timeout error quotes the condition's source. */
+const until = (cond: () => boolean, ms = 3000) => waitFor(String(cond), cond, { timeoutMs: ms, intervalMs: 10 });
 
 describe('AgentManager', () => {
   it('goes running for an online host, pushes batched metrics, keeps latest, answers history', async () => {
