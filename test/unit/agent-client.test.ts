@@ -15,27 +15,7 @@ import { ManifestError, readManifest, type InstallManifest } from '../../main/re
 import { shellQuote } from '../../main/remote/shell.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 import { hostStatus, metricsSample } from '../support/builders.js';
-
-/** Two connected in-memory Duplexes: what one writes the other reads; destroying one closes both. */
-function duplexPair(): [Duplex, Duplex] {
-  const make = (peer: () => Duplex) =>
-    new Duplex({
-      read() {},
-      write(chunk, _enc, cb) {
-        peer().push(chunk);
-        cb();
-      },
-      final(cb) {
-        peer().push(null);
-        cb();
-      },
-    });
-  const a: Duplex = make(() => b);
-  const b: Duplex = make(() => a);
-  a.on('close', () => b.destroy());
-  b.on('close', () => a.destroy());
-  return [a, b];
-}
+import { duplexPair } from '../support/streams.js';
 
 type Handler = (params: unknown, id: number | string) => unknown | Promise<unknown>;
 

@@ -7,29 +7,10 @@ import { AgentManager, type AgentManagerDeps } from '../../main/agent/manager.js
 import type { AgentStatus, HostState, HostStatus, MetricsBatch } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 import { hostStatus, metricsSample } from '../support/builders.js';
+import { duplexPair } from '../support/streams.js';
 import { waitFor } from '../support/wait-for.js';
 
 const BUNDLED = '1.0.0+abc';
-
-function duplexPair(): [Duplex, Duplex] {
-  const make = (peer: () => Duplex) =>
-    new Duplex({
-      read() {},
-      write(chunk, _enc, cb) {
-        peer().push(chunk);
-        cb();
-      },
-      final(cb) {
-        peer().push(null);
-        cb();
-      },
-    });
-  const a: Duplex = make(() => b);
-  const b: Duplex = make(() => a);
-  a.on('close', () => b.destroy());
-  b.on('close', () => a.destroy());
-  return [a, b];
-}
 
 function sample(t: number): MetricsSample {
   return metricsSample(t);
