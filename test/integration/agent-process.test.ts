@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 import { rpcCall } from '../../remote-agent/rpc/socket.js';
+import { collectJsonLines } from '../support/streams.js';
 import { waitFor } from '../support/wait-for.js';
 
 const root = resolve(__dirname, '../..');
@@ -46,17 +47,8 @@ function cli(args: string[], input?: string) {
 function rawClient(): Promise<{ sock: net.Socket; lines: any[]; closed: Promise<void>; waitFor(pred: (l: any) => boolean, ms?: number): Promise<any> }> {
   return new Promise((res, rej) => {
     const sock = net.connect({ path: socket });
-    const lines: any[] = [];
-    let buf = '';
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) !== -1) {
-        lines.push(JSON.parse(buf.slice(0, i)));
-        buf = buf.slice(i + 1);
-      }
-    });
+    const lines: any[] = collectJsonLines(sock);
     sock.on('error', () => undefined);
     const closed = new Promise<void>((r) => sock.on('close', () => r()));
     sock.once('connect', () =>

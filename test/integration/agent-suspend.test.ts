@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { IdleStatus, SleepPeriod } from '../../remote-agent/protocol.js';
 import { rpcCall } from '../../remote-agent/rpc/socket.js';
+import { collectJsonLines } from '../support/streams.js';
 import { waitFor } from '../support/wait-for.js';
 
 let root = '';
@@ -118,18 +119,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function client(socket: string): Promise<{ sock: net.Socket; lines: any[]; call(method: string, params?: unknown): Promise<any>; waitFor(pred: (l: any) => boolean, ms?: number, from?: number): Promise<any> }> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ path: socket });
-    const lines: any[] = [];
-    let buf = '';
     let id = 0;
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) !== -1) {
-        lines.push(JSON.parse(buf.slice(0, i)));
-        buf = buf.slice(i + 1);
-      }
-    });
+    const lines: any[] = collectJsonLines(sock);
     sock.on('error', () => undefined);
     const waitForLine = (pred: (l: any) => boolean, ms = 15_000, from = 0) =>
       waitFor(
