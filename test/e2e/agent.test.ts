@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../main/harness/server.js';
 import { ensureRendererBuilt, launchChromium, screenshot, watchConsole } from '../support/browser.js';
-import { CAPTURES_DIR, FAKE_NVIDIA_SMI } from '../support/fake-nvidia-smi/capture.js';
+import { installFakeNvidiaSmi } from '../support/fake-gpu-host.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { generateKey, type GeneratedKey } from '../support/keys.js';
 import { requireTools } from '../support/require-tools.js';
@@ -70,13 +70,7 @@ beforeAll(async () => {
   chmodSync(dir, 0o755);
 
   // A fake nvidia-smi answering from a real H100 capture, first on the host's PATH (sshd SetEnv below).
-  const fakeBin = join(dir, 'bin');
-  mkdirSync(fakeBin, { mode: 0o755 });
-  copyFileSync(FAKE_NVIDIA_SMI, join(fakeBin, 'nvidia-smi'));
-  chmodSync(join(fakeBin, 'nvidia-smi'), 0o755);
-  const capture = join(dir, 'capture.txt');
-  copyFileSync(join(CAPTURES_DIR, CAPTURE), capture);
-  chmodSync(capture, 0o644);
+  const gpu = installFakeNvidiaSmi(dir, CAPTURE);
 
   key = await generateKey(dir, { type: 'ed25519', name: 'e2eagent' });
   user = await ensureUser(USER); // key-only, no sudo: deploy falls back to user mode
@@ -97,7 +91,7 @@ beforeAll(async () => {
   sshd = await startSshd({
     allowUsers: [USER],
     passwordAuthentication: false,
-    extraConfig: [`SetEnv PATH=${fakeBin}:/usr/local/bin:/usr/bin:/bin FAKE_NVIDIA_SMI_CAPTURE=${capture}`],
+    extraConfig: [gpu.sshdSetEnv],
   });
   t = makeTestFleet();
   await t.fleet.addHost({ name: HOST, host: sshd.host, port: sshd.port, user: USER, identityFile: key.privatePath });

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAPTURES_DIR, FAKE_NVIDIA_SMI } from '../support/fake-nvidia-smi/capture.js';
+import { installFakeNvidiaSmi } from '../support/fake-gpu-host.js';
 import { generateKey, type GeneratedKey } from '../support/keys.js';
 import { requireTools } from '../support/require-tools.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
@@ -43,13 +43,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fleetwake-agentcli-'));
   chmodSync(dir, 0o755);
   // A fake nvidia-smi answering from a real H100 capture, first on the host's PATH.
-  const fakeBin = join(dir, 'bin');
-  mkdirSync(fakeBin, { mode: 0o755 });
-  copyFileSync(FAKE_NVIDIA_SMI, join(fakeBin, 'nvidia-smi'));
-  chmodSync(join(fakeBin, 'nvidia-smi'), 0o755);
-  const capture = join(dir, 'capture.txt');
-  copyFileSync(join(CAPTURES_DIR, CAPTURE), capture);
-  chmodSync(capture, 0o644);
+  const gpu = installFakeNvidiaSmi(dir, CAPTURE);
 
   key = await generateKey(dir, { type: 'ed25519', name: 'agentcli' });
   const user = await ensureUser(USER);
@@ -58,7 +52,7 @@ beforeAll(async () => {
   sshd = await startSshd({
     allowUsers: [USER],
     passwordAuthentication: false,
-    extraConfig: [`SetEnv PATH=${fakeBin}:/usr/local/bin:/usr/bin:/bin FAKE_NVIDIA_SMI_CAPTURE=${capture}`],
+    extraConfig: [gpu.sshdSetEnv],
   });
   home = mkdtempSync(join(tmpdir(), 'fleetwake-agentcli-home-'));
   const add = await cli(home, ['hosts', 'add', 'gpu', '--host', sshd.host, '--port', String(sshd.port), '--user', USER, '--identity', key.privatePath]);

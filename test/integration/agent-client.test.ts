@@ -2,7 +2,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentUnavailableError, openAgentClient } from '../../main/agent/client.js';
 import { readManifest, type InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager } from '../../main/agent/manager.js';
@@ -13,6 +13,7 @@ import { generateKey, type GeneratedKey } from '../support/keys.js';
 import { requireTools } from '../support/require-tools.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 import { authorizeKey, ensureUser, type TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait-for.js';
 
 // The app side of contract 2 against a REAL sshd: direct-streamlocal to a unix socket served by a process
 // of the test user, the exec'd stdio bridge when streamlocal cannot reach the socket, the bridge's own
@@ -151,16 +152,6 @@ function killPidFile(file: string): void {
   }
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function onlineFleet(): Promise<TestFleet> {
   const t = makeTestFleet();
   await t.fleet.addHost({ name: 'gpu', host: sshd.host, port: sshd.port, user: user.name, identityFile: key.privatePath });
@@ -227,7 +218,7 @@ describe('agent client over real sshd', () => {
       const got: MetricsSample[] = [];
       a.client.onNotification('metrics.sample', (s) => got.push(s));
       expect(await a.client.call('metrics.subscribe', {})).toEqual({ intervalSeconds: 0.1 });
-      await until('two samples over streamlocal', () => got.length >= 2);
+      await waitFor('two samples over streamlocal', () => got.length >= 2);
       const h = await a.client.call('metrics.history', { range: '1h' });
       expect(h.points).toHaveLength(1);
       await expect(a.client.call('nope' as never, {} as never)).rejects.toMatchObject({ code: -32601 });
@@ -247,7 +238,7 @@ describe('agent client over real sshd', () => {
       const viaBridge: MetricsSample[] = [];
       b.client.onNotification('metrics.sample', (s) => viaBridge.push(s));
       await b.client.call('metrics.subscribe', {});
-      await until('samples over the exec bridge', () => viaBridge.length >= 2);
+      await waitFor('samples over the exec bridge', () => viaBridge.length >= 2);
       const closed = new Promise((r) => b.client.once('close', r));
       b.client.close();
       await closed;
@@ -296,31 +287,31 @@ describe('agent client over real sshd', () => {
     try {
       // The manifest from the first test is still in place (detached, agent-a, ~/fw/agent.sock).
       manager.start();
-      await until('running', () => state().state === 'running');
+      await waitFor('running', () => state().state === 'running');
       expect(state()).toMatchObject({ version: FAKE_VERSION, mode: 'user' });
-      await until('a metrics batch', () => batches.some((b) => b.samples.some((s) => s.name === 'gpu')));
+      await waitFor('a metrics batch', () => batches.some((b) => b.samples.some((s) => s.name === 'gpu')));
       expect((await manager.history('gpu', '24h')).points).toHaveLength(1);
 
       // Kill the agent: connection lost, then the manager starts it again with run --detach.
       const pidFile = join(fw, 'agent.sock.pid');
       const oldPid = readFileSync(pidFile, 'utf8').trim();
       killPidFile(pidFile);
-      await until('unreachable after the kill', () => statuses.some((s) => s.state === 'unreachable' && /connection lost/.test(s.message ?? '')));
-      await until('running again', () => state().state === 'running' && readFileSync(pidFile, 'utf8').trim() !== oldPid);
+      await waitFor('unreachable after the kill', () => statuses.some((s) => s.state === 'unreachable' && /connection lost/.test(s.message ?? '')));
+      await waitFor('running again', () => state().state === 'running' && readFileSync(pidFile, 'utf8').trim() !== oldPid);
 
       // Host offline: unreachable "host offline", latest metrics kept.
       expect(manager.latest('gpu')).not.toBeNull();
       await sshd.stop();
-      await until('host offline', () => state().state === 'unreachable' && state().message === 'host offline');
+      await waitFor('host offline', () => state().state === 'unreachable' && state().message === 'host offline');
       const kept = manager.latest('gpu');
       expect(kept).not.toBeNull();
       await new Promise((r) => setTimeout(r, 300));
       expect(manager.latest('gpu')).toBe(kept);
       await sshd.start();
       await t.waitForState('gpu', 'online', 20_000);
-      await until('running after reconnect', () => state().state === 'running');
+      await waitFor('running after reconnect', () => state().state === 'running');
       const n = batches.length;
-      await until('metrics after reconnect', () => batches.length > n);
+      await waitFor('metrics after reconnect', () => batches.length > n);
     } finally {
       manager.close();
       await t.fleet.close();
@@ -329,9 +320,9 @@ describe('agent client over real sshd', () => {
   });
 
   it('the real agent bundle, started with run --detach in user mode, over streamlocal', async () => {
-    // Built from the current source, so this case never depends on a stale or missing bundle.
-    const { buildAgent } = await import('../../scripts/build-agent.mjs');
-    const { outfile: bundle } = await buildAgent({ outDir: mkdtempSync(join(tmpdir(), 'fleetwake-bundle-')), quiet: true });
+    // Built from the current source once per run (test/support/agent-bundle.ts), so this case never
+    // depends on a stale or missing bundle.
+    const bundle = inject('agentBundle');
     const t = await onlineFleet();
     const dir = join(fw, 'real');
     mkdirAs(user, dir);
@@ -356,7 +347,7 @@ describe('agent client over real sshd', () => {
       const latest = await a.client.call('metrics.latest', {});
       if (latest) expect(latest.memory.totalBytes).toBeGreaterThan(0);
       await a.client.call('metrics.subscribe', {});
-      await until('a real sample', () => samples.length >= 1, 20_000);
+      await waitFor('a real sample', () => samples.length >= 1, { timeoutMs: 20_000 });
       expect(samples[0]!.memory.totalBytes).toBeGreaterThan(0);
       a.client.close();
 

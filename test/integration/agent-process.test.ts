@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
 import { rpcCall } from '../../remote-agent/rpc/socket.js';
+import { collectJsonLines } from '../support/streams.js';
+import { waitFor } from '../support/wait-for.js';
 
 const root = resolve(__dirname, '../..');
 const bundle = join(root, 'resources/agent/fleetwake-agent.cjs');
@@ -28,16 +30,8 @@ function startAgent(extraArgs: string[] = []): ChildProcess & { stderrText: () =
   return Object.assign(child, { stderrText: () => err });
 }
 
-async function waitForAgent(timeoutMs = 10_000): Promise<AgentInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await rpcCall<AgentInfo>(socket, 'agent.info', {}, 1000);
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+function waitForAgent(timeoutMs = 10_000): Promise<AgentInfo> {
+  return waitFor('the agent to answer agent.info', () => rpcCall<AgentInfo>(socket, 'agent.info', {}, 1000), { timeoutMs, intervalMs: 50 });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -53,17 +47,8 @@ function cli(args: string[], input?: string) {
 function rawClient(): Promise<{ sock: net.Socket; lines: any[]; closed: Promise<void>; waitFor(pred: (l: any) => boolean, ms?: number): Promise<any> }> {
   return new Promise((res, rej) => {
     const sock = net.connect({ path: socket });
-    const lines: any[] = [];
-    let buf = '';
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) !== -1) {
-        lines.push(JSON.parse(buf.slice(0, i)));
-        buf = buf.slice(i + 1);
-      }
-    });
+    const lines: any[] = collectJsonLines(sock);
     sock.on('error', () => undefined);
     const closed = new Promise<void>((r) => sock.on('close', () => r()));
     sock.once('connect', () =>
@@ -71,15 +56,12 @@ function rawClient(): Promise<{ sock: net.Socket; lines: any[]; closed: Promise<
         sock,
         lines,
         closed,
-        async waitFor(pred, ms = 5000) {
-          const deadline = Date.now() + ms;
-          for (;;) {
-            const hit = lines.find(pred);
-            if (hit) return hit;
-            if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(lines).slice(0, 500)}`);
-            await new Promise((r) => setTimeout(r, 20));
-          }
-        },
+        waitFor: (pred, ms = 5000) =>
+          waitFor(
+            'a matching line',
+            () => lines.find(pred) ?? Promise.reject(new Error(`got ${JSON.stringify(lines).slice(0, 500)}`)),
+            { timeoutMs: ms, intervalMs: 20 },
+          ),
       }),
     );
     sock.once('error', rej);
@@ -221,8 +203,7 @@ describe('fleetwake-agent bundle', () => {
     const info = await waitForAgent(2000);
     expect(r.stdout).toContain(`pid ${info.pid}`);
     process.kill(info.pid, 'SIGTERM');
-    const deadline = Date.now() + 5000;
-    while (existsSync(socket) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    await waitFor('the socket to be removed', () => !existsSync(socket), { timeoutMs: 5000, intervalMs: 50 });
     expect(existsSync(socket)).toBe(false);
     expect(readFileSync(join(dir, 'state', 'agent.log'), 'utf8')).toMatch(/fleetwake-agent started/);
   });
@@ -232,12 +213,14 @@ describe('fleetwake-agent bundle', () => {
     await waitForAgent();
     writeFileSync(join(dir, 'agent.yaml'), 'metrics:\n  interval_seconds: 1\n  nope: 2\n');
     agent.kill('SIGHUP');
-    const deadline = Date.now() + 3000;
-    let info = await rpcCall<AgentInfo>(socket, 'agent.info');
-    while (!info.configError && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      info = await rpcCall<AgentInfo>(socket, 'agent.info');
-    }
+    const info = await waitFor(
+      'the config error in agent.info',
+      async () => {
+        const i = await rpcCall<AgentInfo>(socket, 'agent.info');
+        return i.configError ? i : undefined;
+      },
+      { timeoutMs: 3000, intervalMs: 100 },
+    );
     expect(info.configError).toMatch(/^agent\.yaml line 3: unknown key "metrics\.nope"/);
     expect((await rpcCall<{ intervalSeconds: number }>(socket, 'metrics.subscribe')).intervalSeconds).toBe(1);
     const s = cli(['status']);

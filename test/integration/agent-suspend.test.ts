@@ -1,5 +1,5 @@
 /**
- * The real agent bundle deciding to suspend: built with buildAgent into a temp dir, run in user mode with
+ * The real agent bundle deciding to suspend: built once per run (test/support/agent-bundle.ts), run in user mode with
  * tiny timings (interval 1 s, window 5 s, timeout 3 s, min_samples 2), a suspend command that only writes a
  * marker file, and fake `who` / `systemd-inhibit` / `ethtool` on PATH so the host's own state cannot leak in.
  * Network: the only packets sent go to 127.0.0.1.
@@ -10,18 +10,19 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildAgent } from '../../scripts/build-agent.mjs';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { IdleStatus, SleepPeriod } from '../../remote-agent/protocol.js';
 import { rpcCall } from '../../remote-agent/rpc/socket.js';
+import { collectJsonLines } from '../support/streams.js';
+import { waitFor } from '../support/wait-for.js';
 
 let root = '';
 let bundle = '';
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   root = mkdtempSync(join(os.tmpdir(), 'fw-agent-suspend-'));
-  bundle = (await buildAgent({ outDir: join(root, 'build'), quiet: true })).outfile;
+  bundle = inject('agentBundle');
 });
 
 afterEach(() => {
@@ -106,16 +107,9 @@ ollama:
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   children.push(proc);
   const child = Object.assign(proc, { stderrText: () => err });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await rpcCall(socket, 'agent.info', {}, 1000);
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`agent did not start: ${(e as Error).message}\n${err}`);
-      await sleep(50);
-    }
-  }
+  await waitFor('the agent to answer agent.info', () => rpcCall(socket, 'agent.info', {}, 1000), { timeoutMs: 10_000, intervalMs: 50 }).catch((e: Error) => {
+    throw new Error(`agent did not start: ${e.message}\n${err}`);
+  });
   return { dir, socket, marker, ethtoolLog, env, child };
 }
 
@@ -125,37 +119,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function client(socket: string): Promise<{ sock: net.Socket; lines: any[]; call(method: string, params?: unknown): Promise<any>; waitFor(pred: (l: any) => boolean, ms?: number, from?: number): Promise<any> }> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ path: socket });
-    const lines: any[] = [];
-    let buf = '';
     let id = 0;
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) !== -1) {
-        lines.push(JSON.parse(buf.slice(0, i)));
-        buf = buf.slice(i + 1);
-      }
-    });
+    const lines: any[] = collectJsonLines(sock);
     sock.on('error', () => undefined);
-    const waitFor = async (pred: (l: any) => boolean, ms = 15_000, from = 0) => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const hit = lines.slice(from).find(pred);
-        if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`timed out; last lines ${JSON.stringify(lines.slice(-5)).slice(0, 1500)}`);
-        await sleep(20);
-      }
-    };
+    const waitForLine = (pred: (l: any) => boolean, ms = 15_000, from = 0) =>
+      waitFor(
+        'a matching line',
+        () => lines.slice(from).find(pred) ?? Promise.reject(new Error(`last lines ${JSON.stringify(lines.slice(-5)).slice(0, 1500)}`)),
+        { timeoutMs: ms, intervalMs: 20 },
+      );
     sock.once('connect', () =>
       resolve({
         sock,
         lines,
-        waitFor,
+        waitFor: waitForLine,
         async call(method, params = {}) {
           const myId = ++id;
           sock.write(JSON.stringify({ jsonrpc: '2.0', id: myId, method, params }) + '\n');
-          return waitFor((l) => l.id === myId, 10_000);
+          return waitForLine((l) => l.id === myId, 10_000);
         },
       }),
     );
@@ -203,7 +185,7 @@ describe('agent suspend (real bundle)', () => {
     expect(ev.params).toMatchObject({ reason: 'idle', dryRun: false, wolArmed: true });
     expect(ev.params.wolMessage).toMatch(/armed on fwtest0/);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(3000);
-    for (let i = 0; i < 100 && markers(a) === 0; i++) await sleep(50);
+    await waitFor('the suspend marker', () => markers(a) !== 0, { timeoutMs: 5000, intervalMs: 50 });
     expect(markers(a)).toBe(1);
     // The command ran after the announcement had its flush delay.
     const markedAt = Number(readFileSync(a.marker, 'utf8').trim()) / 1e6;
@@ -233,7 +215,7 @@ describe('agent suspend (real bundle)', () => {
     expect(now.result).toEqual({ at: expect.any(Number), dryRun: false });
     const manual = await c.waitFor((l) => l.method === 'agent.suspending', 5000, fromNow);
     expect(manual.params).toMatchObject({ at: now.result.at, reason: 'manual' });
-    for (let i = 0; i < 100 && markers(a) === before; i++) await sleep(50);
+    await waitFor('a new suspend marker', () => markers(a) !== before, { timeoutMs: 5000, intervalMs: 50 });
     expect(markers(a)).toBe(before + 1);
     expect((await c.call('sleep.history', { limit: 1 })).result[0]).toMatchObject({ reason: 'manual' });
 
@@ -280,7 +262,7 @@ describe('agent suspend (real bundle)', () => {
       const port = server.address().port;
       const r = await c.call('wol.send', { mac: '52:54:00:12:34:56', address: '127.0.0.1', port });
       expect(r.result).toEqual({ sent: 3, address: '127.0.0.1', port });
-      for (let i = 0; i < 100 && got.length < 3; i++) await sleep(10);
+      await waitFor('three magic packets', () => got.length >= 3, { timeoutMs: 1000, intervalMs: 10 });
       expect(got).toHaveLength(3);
       const mac = Buffer.from('525400123456', 'hex');
       for (const m of got) {

@@ -4,7 +4,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { InstallManifest } from '../../main/remote/manifest.js';
 import {
   bundledAgentVersion,
@@ -49,14 +49,10 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'fwt-deploy-'));
   chmodSync(work, 0o755);
 
-  // The agent bundle from the current source (into a temp dir, so resources/ is not touched), and the
-  // shipped x64 runtime (fetched by `npm pack` once; skipped when present with the pinned version).
-  const { stdout } = await run(
-    process.execPath,
-    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(path.join(root, 'scripts/build-agent.mjs'))}); const r = await m.buildAgent({ outDir: ${JSON.stringify(path.join(work, 'agent'))}, quiet: true }); console.log(r.outfile);`],
-    { cwd: root },
-  );
-  bundle = stdout.trim();
+  // The agent bundle from the current source (built once per run into a temp dir by
+  // test/support/agent-bundle.ts, so resources/ is not touched; its .sha256 and .version lie beside it),
+  // and the shipped x64 runtime (fetched by `npm pack` once; skipped when present with the pinned version).
+  bundle = inject('agentBundle');
   bundleVersion = bundledAgentVersion(bundle);
   runtimeDir = path.join(root, 'resources', 'runtime');
   await run(process.execPath, [path.join(root, 'scripts/fetch-node-runtime.mjs'), '--arch', 'x64'], { cwd: root, maxBuffer: 1 << 24 });

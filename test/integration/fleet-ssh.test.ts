@@ -11,16 +11,9 @@ import { freePort } from '../support/ports.js';
 import { requireTools } from '../support/require-tools.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 import { authorizeKey, ensureUser } from '../support/users.js';
+import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
-
-async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 // Real OpenSSH sshd processes, several users and host keys; every connection state reached for real.
 let keysDir: string;
@@ -150,7 +143,7 @@ describe('authentication', () => {
     const socket = join(dir, 'agent.sock');
     const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
     try {
-      await waitFor(() => existsSync(socket));
+      await waitFor('the ssh-agent socket', () => existsSync(socket), { timeoutMs: 5_000, intervalMs: 20 });
       await run('ssh-add', [aliceKey.privatePath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
       const t = makeTestFleet({ agentSocket: socket });
       try {

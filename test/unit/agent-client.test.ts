@@ -14,27 +14,8 @@ import { agentCommand } from '../../main/remote/layout.js';
 import { ManifestError, readManifest, type InstallManifest } from '../../main/remote/manifest.js';
 import { shellQuote } from '../../main/remote/shell.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
-
-/** Two connected in-memory Duplexes: what one writes the other reads; destroying one closes both. */
-function duplexPair(): [Duplex, Duplex] {
-  const make = (peer: () => Duplex) =>
-    new Duplex({
-      read() {},
-      write(chunk, _enc, cb) {
-        peer().push(chunk);
-        cb();
-      },
-      final(cb) {
-        peer().push(null);
-        cb();
-      },
-    });
-  const a: Duplex = make(() => b);
-  const b: Duplex = make(() => a);
-  a.on('close', () => b.destroy());
-  b.on('close', () => a.destroy());
-  return [a, b];
-}
+import { hostStatus, metricsSample } from '../support/builders.js';
+import { duplexPair } from '../support/streams.js';
 
 type Handler = (params: unknown, id: number | string) => unknown | Promise<unknown>;
 
@@ -88,18 +69,7 @@ export function info(over: Partial<AgentInfo> = {}): AgentInfo {
 }
 
 function sample(t: number): MetricsSample {
-  return {
-    sampledAt: t,
-    cpu: { percent: 5, perCore: [5], load: [0, 0, 0] },
-    memory: { totalBytes: 1, usedBytes: 1, availableBytes: 0, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
-    network: [],
-    uptimeSeconds: 1,
-    gpus: [],
-    gpuProcesses: [],
-    gpuError: null,
-    cpuPowerW: null,
-  };
+  return metricsSample(t);
 }
 
 afterEach(() => {
@@ -391,7 +361,7 @@ function fakeConn(ssh: FakeSsh): AgentHostConnection & { execLog: string[] } {
   const execLog: string[] = [];
   return {
     name: 'h',
-    status: { name: 'h', state: 'online', since: 0 },
+    status: hostStatus('h', 'online'),
     ready: async () => ssh as never,
     exec: async (command: string) => {
       execLog.push(command);

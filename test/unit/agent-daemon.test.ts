@@ -8,20 +8,11 @@ import { AgentDaemon, type DaemonDeps, type History, type Sampler } from '../../
 import type { AgentPaths } from '../../remote-agent/paths.js';
 import { PROTOCOL_VERSION, RPC_ERRORS, type HistoryRange, type MetricsSample } from '../../remote-agent/protocol.js';
 import { FakeClock, flush } from '../support/fake-clock.js';
+import { collectJsonLines } from '../support/streams.js';
+import { metricsSample } from '../support/builders.js';
 
 function fakeSample(t: number): MetricsSample {
-  return {
-    sampledAt: t,
-    cpu: { percent: 1, perCore: [1], load: [0, 0, 0] },
-    memory: { totalBytes: 1, usedBytes: 1, availableBytes: 0, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
-    network: [],
-    uptimeSeconds: 1,
-    gpus: [],
-    gpuProcesses: [],
-    gpuError: null,
-    cpuPowerW: null,
-  };
+  return metricsSample(t, { cpu: { percent: 1, perCore: [1] } });
 }
 
 const dirs: string[] = [];
@@ -96,16 +87,7 @@ function connect(daemon: AgentDaemon) {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   daemon.rpc.handle(Duplex.from({ readable: toServer, writable: toClient }));
-  const lines: any[] = [];
-  let buf = '';
-  toClient.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) !== -1) {
-      lines.push(JSON.parse(buf.slice(0, i)));
-      buf = buf.slice(i + 1);
-    }
-  });
+  const lines: any[] = collectJsonLines(toClient);
   let id = 0;
   return {
     lines,

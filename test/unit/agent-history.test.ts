@@ -8,6 +8,7 @@ import { Ring } from '../../remote-agent/history/ring.js';
 import { segmentName } from '../../remote-agent/history/segments.js';
 import { MetricsHistory } from '../../remote-agent/history/store.js';
 import type { GpuSample, HistoryPoint, MetricsSample } from '../../remote-agent/protocol.js';
+import { gpuSample, metricsSample } from '../support/builders.js';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -18,26 +19,20 @@ let n = 0;
 const freshDir = () => path.join(root, `s${n++}`);
 
 function gpu(index: number, utilPercent: number | null): GpuSample {
-  return { index, uuid: `GPU-${index}`, name: 'GPU', utilPercent, memUsedBytes: 1000, memTotalBytes: 8000, tempC: 40, powerW: null, powerLimitW: 300 };
+  return gpuSample(index, { utilPercent, memUsedBytes: 1000, memTotalBytes: 8000, tempC: 40 });
 }
 
 function sample(t: number, cpu: number | null = 50, gpus: GpuSample[] = [gpu(0, 10)]): MetricsSample {
-  return {
-    sampledAt: t,
-    cpu: { percent: cpu, perCore: [cpu], load: [0, 0, 0] },
-    memory: { totalBytes: 1000, usedBytes: 400, availableBytes: 600, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
+  return metricsSample(t, {
+    cpu: { percent: cpu, perCore: [cpu] },
+    memory: { totalBytes: 1000, usedBytes: 400, availableBytes: 600 },
     network: [
       { iface: 'eth0', rxBytesPerSec: 100, txBytesPerSec: 10 },
       { iface: 'docker0', rxBytesPerSec: 100, txBytesPerSec: 10 },
       { iface: 'veth12ab', rxBytesPerSec: 100, txBytesPerSec: 10 },
     ],
-    uptimeSeconds: 1,
     gpus,
-    gpuProcesses: [],
-    gpuError: null,
-    cpuPowerW: null,
-  };
+  });
 }
 
 /** A history whose clock the test moves; `feed` adds one sample every `stepMs` up to `untilT`. */

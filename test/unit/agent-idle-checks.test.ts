@@ -18,6 +18,7 @@ import {
 import { validateIdleSettings } from '../../remote-agent/idle/settings.js';
 import { SleepHistory } from '../../remote-agent/idle/sleep-history.js';
 import { armWol, magicPacket, parseMac, parseSupportsWakeOn, sendMagicPacket } from '../../remote-agent/wol/wol.js';
+import { waitFor } from '../support/wait-for.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -226,7 +227,7 @@ describe('Wake-on-LAN', () => {
     try {
       const mac = parseMac('aa:bb:cc:dd:ee:ff');
       expect(await sendMagicPacket({ mac, address: '127.0.0.1', port })).toBe(3);
-      for (let i = 0; i < 50 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      await waitFor('three magic packets', () => got.length >= 3, { timeoutMs: 500, intervalMs: 10 });
       expect(got).toHaveLength(3);
       for (const m of got) expect(m).toEqual(magicPacket(mac));
     } finally {

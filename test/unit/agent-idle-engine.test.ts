@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clockText, EXTERNAL_GATES, IdleEngine, statusSignature, type CheckResult, type EngineSettings, type ExternalGate } from '../../remote-agent/idle/engine.js';
 import { IDLE_GATES, type GpuProcess, type MetricsSample } from '../../remote-agent/protocol.js';
+import { gpuSample, metricsSample } from '../support/builders.js';
 
 const SETTINGS: EngineSettings = {
   cpuIdleThreshold: 10,
@@ -32,18 +33,13 @@ const CLEAR: Record<ExternalGate, CheckResult> = {
 
 function sample(t: number, x: Tick): MetricsSample {
   const gpus = x.gpu === null ? [] : (x.gpu ?? [0]);
-  return {
-    sampledAt: t,
-    cpu: { percent: x.cpu === undefined ? 1 : x.cpu, perCore: [], load: [0, 0, 0] },
-    memory: { totalBytes: 1, usedBytes: 1, availableBytes: 0, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
+  return metricsSample(t, {
+    cpu: { percent: x.cpu === undefined ? 1 : x.cpu, perCore: [] },
     network: [{ iface: 'eth0', rxBytesPerSec: (x.net ?? 2000) / 2, txBytesPerSec: (x.net ?? 2000) / 2 }],
-    uptimeSeconds: 1,
-    gpus: gpus.map((u, index) => ({ index, uuid: `GPU-${index}`, name: 'NVIDIA L40S', utilPercent: u, memUsedBytes: 0, memTotalBytes: 1, tempC: 30, powerW: 30, powerLimitW: 350 })),
+    gpus: gpus.map((u, index) => gpuSample(index, { name: 'NVIDIA L40S', utilPercent: u, powerW: 30, powerLimitW: 350 })),
     gpuProcesses: x.procs ?? [],
     gpuError: x.gpuError ?? (x.gpu === null ? 'nvidia-smi not found' : null),
-    cpuPowerW: null,
-  };
+  });
 }
 
 /** Runs a trace; returns every decision with its time. */

@@ -6,42 +6,14 @@ import type { InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager, type AgentManagerDeps } from '../../main/agent/manager.js';
 import type { AgentStatus, HostState, HostStatus, MetricsBatch } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type MetricsSample } from '../../remote-agent/protocol.js';
+import { hostStatus, metricsSample } from '../support/builders.js';
+import { duplexPair } from '../support/streams.js';
+import { waitFor } from '../support/wait-for.js';
 
 const BUNDLED = '1.0.0+abc';
 
-function duplexPair(): [Duplex, Duplex] {
-  const make = (peer: () => Duplex) =>
-    new Duplex({
-      read() {},
-      write(chunk, _enc, cb) {
-        peer().push(chunk);
-        cb();
-      },
-      final(cb) {
-        peer().push(null);
-        cb();
-      },
-    });
-  const a: Duplex = make(() => b);
-  const b: Duplex = make(() => a);
-  a.on('close', () => b.destroy());
-  b.on('close', () => a.destroy());
-  return [a, b];
-}
-
 function sample(t: number): MetricsSample {
-  return {
-    sampledAt: t,
-    cpu: { percent: 5, perCore: [5], load: [0, 0, 0] },
-    memory: { totalBytes: 1, usedBytes: 1, availableBytes: 0, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
-    network: [],
-    uptimeSeconds: 1,
-    gpus: [],
-    gpuProcesses: [],
-    gpuError: null,
-    cpuPowerW: null,
-  };
+  return metricsSample(t);
 }
 
 /**
@@ -63,7 +35,7 @@ class FakeHost extends EventEmitter implements AgentHostConnection {
     supervisor: InstallManifest['supervisor'] = 'detached',
   ) {
     super();
-    this.status = { name, state: 'offline', since: 0 };
+    this.status = hostStatus(name, 'offline');
     this.manifest = {
       version: BUNDLED,
       protocolVersion: PROTOCOL_VERSION,
@@ -257,20 +229,15 @@ function setup(hostList: FakeHost[] | ((bus: EventEmitter) => FakeHost[]), deps:
   return h;
 }
 
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+/** Waits until `cond` holds; the timeout error quotes the condition's source. */
+const until = (cond: () => boolean, ms = 3000) => waitFor(String(cond), cond, { timeoutMs: ms, intervalMs: 10 });
 
 describe('AgentManager', () => {
   it('goes running for an online host, pushes batched metrics, keeps latest, answers history', async () => {
     const t = setup((bus) => [new FakeHost('a', bus), new FakeHost('b', bus)]);
     const a = t.hosts.get('a')!;
     const b = t.hosts.get('b')!;
-    a.status = { name: 'a', state: 'online', since: 0 }; // online before the manager starts
+    a.status = hostStatus('a', 'online'); // online before the manager starts
     t.manager.start();
     const s = await t.waitFor('a', 'running');
     expect(s).toMatchObject({ version: BUNDLED, mode: 'user', info: { hostname: 'a' } });

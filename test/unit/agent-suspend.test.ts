@@ -14,20 +14,15 @@ import type { ExecResult } from '../../remote-agent/idle/checks.js';
 import type { AgentPaths } from '../../remote-agent/paths.js';
 import { RPC_ERRORS, type IdleStatus, type MetricsSample, type SleepPeriod } from '../../remote-agent/protocol.js';
 import { FakeClock, flush } from '../support/fake-clock.js';
+import { collectJsonLines } from '../support/streams.js';
+import { metricsSample } from '../support/builders.js';
 
 function sampleAt(t: number, cpu: number): MetricsSample {
-  return {
-    sampledAt: t,
-    cpu: { percent: cpu, perCore: [cpu], load: [0, 0, 0] },
-    memory: { totalBytes: 1, usedBytes: 1, availableBytes: 0, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
+  return metricsSample(t, {
+    cpu: { percent: cpu, perCore: [cpu] },
     network: [{ iface: 'eth0', rxBytesPerSec: 100, txBytesPerSec: 100 }],
-    uptimeSeconds: 1,
-    gpus: [],
-    gpuProcesses: [],
     gpuError: 'nvidia-smi not found',
-    cpuPowerW: null,
-  };
+  });
 }
 
 const CONFIG = `metrics:
@@ -112,16 +107,7 @@ function connect(daemon: AgentDaemon) {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   daemon.rpc.handle(Duplex.from({ readable: toServer, writable: toClient }));
-  const lines: any[] = [];
-  let buf = '';
-  toClient.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) !== -1) {
-      lines.push(JSON.parse(buf.slice(0, i)));
-      buf = buf.slice(i + 1);
-    }
-  });
+  const lines: any[] = collectJsonLines(toClient);
   let id = 0;
   return {
     lines,

@@ -3,6 +3,7 @@ import { toHistoryPoint, type DeployProgress, type MetricsSample } from '../../p
 import { currentRun } from '../../renderer/features/agent/agent.js';
 import { toChartRows } from '../../renderer/features/metrics/chartRows.js';
 import { DASH, fmtPercent, fmtPower, fmtTemp, fmtUsedTotal, rangeTicks, shortGpuName } from '../../renderer/ui/format.js';
+import { gpuSample, metricsSample } from '../support/builders.js';
 
 describe('renderer metric formatting', () => {
   it('shortens GPU names the way nvidia-smi spells them', () => {
@@ -66,18 +67,13 @@ describe('deploy runs', () => {
 });
 
 describe('chart rows', () => {
-  const s = (t: number, util: number | null): MetricsSample => ({
-    sampledAt: t,
-    cpu: { percent: 50, perCore: [], load: [0, 0, 0] },
-    memory: { totalBytes: 10, usedBytes: 5, availableBytes: 5, swapTotalBytes: 0, swapUsedBytes: 0 },
-    disks: [],
-    network: [{ iface: 'eth0', rxBytesPerSec: 3, txBytesPerSec: 4 }],
-    uptimeSeconds: 1,
-    gpus: [{ index: 0, uuid: 'GPU-x', name: 'NVIDIA H200', utilPercent: util, memUsedBytes: 1, memTotalBytes: 2, tempC: 40, powerW: 100, powerLimitW: 700 }],
-    gpuProcesses: [],
-    gpuError: null,
-    cpuPowerW: null,
-  });
+  const s = (t: number, util: number | null): MetricsSample =>
+    metricsSample(t, {
+      cpu: { percent: 50, perCore: [] },
+      memory: { totalBytes: 10, usedBytes: 5, availableBytes: 5 },
+      network: [{ iface: 'eth0', rxBytesPerSec: 3, txBytesPerSec: 4 }],
+      gpus: [gpuSample(0, { uuid: 'GPU-x', name: 'NVIDIA H200', utilPercent: util, memUsedBytes: 1, memTotalBytes: 2, tempC: 40, powerW: 100, powerLimitW: 700 })],
+    });
 
   it('keeps nulls as nulls (MIG utilisation) and breaks the line over gaps', () => {
     const rows = toChartRows([toHistoryPoint(s(0, null)), toHistoryPoint(s(10_000, 50)), toHistoryPoint(s(100_000, 60))], [0], 30_000);

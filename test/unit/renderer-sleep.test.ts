@@ -17,21 +17,9 @@ import {
   selectWake,
 } from '../../renderer/features/sleep/store.js';
 import { resetFleetStore, useFleet } from '../../renderer/state/store.js';
+import { hostStatus, hostView } from '../support/builders.js';
 
-const host = (name: string): HostView => ({
-  name,
-  host: `${name}.lan`,
-  port: 22,
-  user: 'me',
-  identityFile: null,
-  passwordEnv: null,
-  jump: null,
-  mac: null,
-  wolAddress: null,
-  wolPort: null,
-  hasStoredPassword: false,
-  hasStoredPassphrase: false,
-});
+const host = (name: string): HostView => hostView(name, { user: 'me' });
 const wp = (name: string, step: WakeProgress['step'], at: number, message = ''): WakeProgress => ({ name, step, at, message });
 const status = (suspendAt: number | null): IdleStatus => ({
   state: 'idle',
@@ -100,10 +88,10 @@ describe('idle status per host', () => {
 describe('summary and routes', () => {
   it('counts asleep and waking hosts apart from those needing attention', () => {
     applyHosts(['a', 'b', 'c', 'd'].map(host));
-    applyStatus({ name: 'a', state: 'online', since: 1 });
-    applyStatus({ name: 'b', state: 'asleep', since: 1 });
-    applyStatus({ name: 'c', state: 'waking', since: 1 });
-    applyStatus({ name: 'd', state: 'error', since: 1 });
+    applyStatus(hostStatus('a', 'online', { since: 1 }));
+    applyStatus(hostStatus('b', 'asleep', { since: 1 }));
+    applyStatus(hostStatus('c', 'waking', { since: 1 }));
+    applyStatus(hostStatus('d', 'error', { since: 1 }));
     expect(selectSummary(useFleet.getState())).toBe('1 online · 1 asleep · 1 waking · 1 needs attention');
   });
 

@@ -15,28 +15,11 @@ import { applyHosts, applyStatus, selectHost, selectStatus, watchHost } from '..
 import { applyHistory, applyMetricsBatch, selectHistory, selectMetrics } from '../../renderer/features/metrics/store.js';
 import { pushPrompt, removePrompt } from '../../renderer/features/prompts/store.js';
 import { resetFleetStore, useFleet } from '../../renderer/state/store.js';
+import { hostStatus, hostView, metricsSample } from '../support/builders.js';
 
-const host = (name: string, extra: Partial<HostView> = {}): HostView => ({
-  name,
-  host: `${name}.lan`,
-  port: 22,
-  user: 'me',
-  identityFile: null,
-  passwordEnv: null,
-  jump: null,
-  mac: null,
-  wolAddress: null,
-  wolPort: null,
-  hasStoredPassword: false,
-  hasStoredPassphrase: false,
-  ...extra,
-});
-const status = (name: string, state: HostStatus['state'], since: number, extra: Partial<HostStatus> = {}): HostStatus => ({
-  name,
-  state,
-  since,
-  ...extra,
-});
+const host = (name: string, extra: Partial<HostView> = {}): HostView => hostView(name, { user: 'me', ...extra });
+const status = (name: string, state: HostStatus['state'], since: number, extra: Partial<HostStatus> = {}): HostStatus =>
+  hostStatus(name, state, { since, ...extra });
 
 describe('renderer fleet store', () => {
   beforeEach(() => resetFleetStore());
@@ -123,18 +106,12 @@ describe('renderer fleet store', () => {
   });
 });
 
-const sample = (t: number, cpu = 10): MetricsSample => ({
-  sampledAt: t,
-  cpu: { percent: cpu, perCore: [cpu], load: [0.1, 0.1, 0.1] },
-  memory: { totalBytes: 64e9, usedBytes: 8e9, availableBytes: 56e9, swapTotalBytes: 0, swapUsedBytes: 0 },
-  disks: [],
-  network: [],
-  uptimeSeconds: 100,
-  gpus: [],
-  gpuProcesses: [],
-  gpuError: null,
-  cpuPowerW: null,
-});
+const sample = (t: number, cpu = 10): MetricsSample =>
+  metricsSample(t, {
+    cpu: { percent: cpu, perCore: [cpu], load: [0.1, 0.1, 0.1] },
+    memory: { totalBytes: 64e9, usedBytes: 8e9, availableBytes: 56e9 },
+    uptimeSeconds: 100,
+  });
 const agent = (name: string, state: AgentStatus['state'], since: number, extra: Partial<AgentStatus> = {}): AgentStatus => ({
   name,
   state,

@@ -5,6 +5,7 @@ import type { InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager } from '../../main/agent/manager.js';
 import type { HostStatus } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type IdleStatus, type ResumedEvent, type SuspendingEvent } from '../../remote-agent/protocol.js';
+import { hostStatus } from '../support/builders.js';
 
 function pair(): [Duplex, Duplex] {
   let a!: Duplex;
@@ -49,7 +50,7 @@ describe('AgentManager: sleep notifications and idle calls', () => {
         server.write(JSON.stringify({ jsonrpc: '2.0', id: req.id, result }) + '\n');
       }
     });
-    const status: HostStatus = { name: 'h', state: 'online', since: 0 };
+    const status: HostStatus = hostStatus('h', 'online');
     const conn = { status } as unknown as AgentHostConnection;
     const got: string[] = [];
     const m = new AgentManager({
