@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { acquireFileLock } from '../../store/file-lock.js';
 import type { LearnedNet } from './targets.js';
 
 export interface SleepMark {
@@ -57,20 +58,47 @@ export class WakeState {
     return { version: 1, hosts: {} };
   }
 
-  /** Read-modify-write one host, so the CLI and the app do not undo each other's other hosts. */
-  private update(name: string, fn: (h: HostWakeState) => void): void {
-    if (this.path) this.data = this.load();
-    const h = this.data.hosts[name] ?? {};
-    fn(h);
-    if (!h.asleep && !h.net && !h.adoptedMac) delete this.data.hosts[name];
-    else this.data.hosts[name] = h;
-    this.save();
+  /**
+   * Read-modify-write under `wake-state.json.lock` (the fleet store's lock implementation): the file is
+   * read fresh, `fn` changes it and says whether anything changed, and only then is it written. So the
+   * CLI and the app never undo each other's hosts, and the check is made against what is on disk now.
+   */
+  private change(fn: (hosts: Record<string, HostWakeState>) => boolean): void {
+    if (!this.path) {
+      fn(this.data.hosts);
+      return;
+    }
+    let lock;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      lock = acquireFileLock(`${this.path}.lock`, `The wake state in ${this.path}`);
+    } catch {
+      // A cache: if it stays locked, keep the change for this run only.
+      fn(this.data.hosts);
+      return;
+    }
+    try {
+      this.data = this.load();
+      if (fn(this.data.hosts) && lock.stillHeld()) this.save();
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Change one host; an entry left with nothing in it is dropped. */
+  private update(name: string, fn: (h: HostWakeState) => boolean): void {
+    this.change((hosts) => {
+      const h = hosts[name] ?? {};
+      if (!fn(h)) return false;
+      if (!h.asleep && !h.net && !h.adoptedMac) delete hosts[name];
+      else hosts[name] = h;
+      return true;
+    });
   }
 
   private save(): void {
     if (!this.path) return;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
       renameSync(tmp, this.path);
@@ -84,10 +112,11 @@ export class WakeState {
   }
 
   setAsleep(name: string, mark: SleepMark | null): void {
-    const cur = this.asleep(name);
-    if (cur === mark || (cur && mark && cur.at === mark.at && cur.reason === mark.reason)) return;
     this.update(name, (h) => {
+      const cur = h.asleep ?? null;
+      if (cur === mark || (cur && mark && cur.at === mark.at && cur.reason === mark.reason)) return false;
       h.asleep = mark;
+      return true;
     });
   }
 
@@ -96,10 +125,11 @@ export class WakeState {
   }
 
   setNet(name: string, net: LearnedNet): void {
-    const cur = this.net(name);
-    if (cur && cur.mac === net.mac && cur.ipv4 === net.ipv4 && cur.netmask === net.netmask && cur.broadcast === net.broadcast) return;
     this.update(name, (h) => {
+      const cur = h.net ?? null;
+      if (cur && cur.mac === net.mac && cur.ipv4 === net.ipv4 && cur.netmask === net.netmask && cur.broadcast === net.broadcast) return false;
       h.net = net;
+      return true;
     });
   }
 
@@ -108,25 +138,28 @@ export class WakeState {
   }
 
   setAdoptedMac(name: string, mac: string | null): void {
-    if (this.adoptedMac(name) === mac) return;
     this.update(name, (h) => {
+      if ((h.adoptedMac ?? null) === mac) return false;
       h.adoptedMac = mac;
+      return true;
     });
   }
 
   rename(from: string, to: string): void {
-    if (this.path) this.data = this.load();
-    const h = this.data.hosts[from];
-    if (!h) return;
-    delete this.data.hosts[from];
-    this.data.hosts[to] = h;
-    this.save();
+    this.change((hosts) => {
+      const h = hosts[from];
+      if (!h) return false;
+      delete hosts[from];
+      hosts[to] = h;
+      return true;
+    });
   }
 
   forget(name: string): void {
-    if (this.path) this.data = this.load();
-    if (!this.data.hosts[name]) return;
-    delete this.data.hosts[name];
-    this.save();
+    this.change((hosts) => {
+      if (!hosts[name]) return false;
+      delete hosts[name];
+      return true;
+    });
   }
 }
