@@ -67,9 +67,20 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const root = resolve(opts.rendererDir);
   let origin = '';
 
+  let allowedHosts = new Set<string>();
+  /** DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own name as Host. */
+  const hostAllowed = (req: IncomingMessage) => allowedHosts.has((req.headers.host ?? '').toLowerCase());
+
   const serveFile = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const rel = decodeURIComponent(url.pathname) === '/' ? '/index.html' : decodeURIComponent(url.pathname);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request: the path is not valid percent-encoded UTF-8.');
+      return;
+    }
+    const rel = pathname === '/' ? '/index.html' : pathname;
     const file = normalize(join(root, rel));
     if (file !== root && !file.startsWith(root + sep)) {
       res.writeHead(403).end('Forbidden');
@@ -95,6 +106,10 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   };
 
   const server = createServer((req, res) => {
+    if (!hostAllowed(req)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden: the harness answers only to 127.0.0.1 and localhost on its own port.');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
@@ -109,7 +124,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== '/ws' || !sameToken(url.searchParams.get('token'), token) || req.headers.origin !== origin) {
+    if (!hostAllowed(req) || url.pathname !== '/ws' || !sameToken(url.searchParams.get('token'), token) || req.headers.origin !== origin) {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;
@@ -149,6 +164,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   });
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
 
   return {
     url: `${origin}/#token=${token}`,
