@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { acquireFileLock } from '../../store/file-lock.js';
+import { isReservedHostName } from '../../hosts/validation.js';
 import type { LearnedNet } from './targets.js';
 
 export interface SleepMark {
@@ -24,9 +25,32 @@ interface HostWakeState {
   adoptedMac?: string | null;
 }
 
-interface FileShape {
+/** In memory: a Map, so no host name reads or writes an Object.prototype member. */
+interface StateShape {
   version: 1;
-  hosts: Record<string, HostWakeState>;
+  hosts: Map<string, HostWakeState>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The hosts of a parsed file, by own keys only. Names no host can have (`__proto__`, `constructor`, ...)
+ * and entries that are not objects are dropped: the file is a cache anyone with the folder could edit.
+ */
+function hostsFromFile(raw: unknown): Map<string, HostWakeState> {
+  const out = new Map<string, HostWakeState>();
+  if (!isObject(raw)) return out;
+  for (const [name, entry] of Object.entries(raw)) {
+    if (isReservedHostName(name) || !isObject(entry)) continue;
+    const h: HostWakeState = {};
+    if (isObject(entry.asleep) && typeof entry.asleep.at === 'number' && (entry.asleep.reason === 'idle' || entry.asleep.reason === 'manual')) {
+      h.asleep = { at: entry.asleep.at, reason: entry.asleep.reason };
+    }
+    if (isObject(entry.net)) h.net = entry.net as unknown as LearnedNet;
+    if (typeof entry.adoptedMac === 'string') h.adoptedMac = entry.adoptedMac;
+    out.set(name, h);
+  }
+  return out;
 }
 
 /**
@@ -40,22 +64,22 @@ export function macToStore(current: string | null, adopted: string | null, learn
 }
 
 export class WakeState {
-  private data: FileShape = { version: 1, hosts: {} };
+  private data: StateShape = { version: 1, hosts: new Map() };
 
   /** `path` null keeps everything in memory (unit tests). */
   constructor(private readonly path: string | null) {
     this.data = this.load();
   }
 
-  private load(): FileShape {
+  private load(): StateShape {
     if (!this.path) return this.data;
     try {
-      const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as FileShape;
-      if (parsed && parsed.version === 1 && typeof parsed.hosts === 'object' && parsed.hosts !== null) return parsed;
+      const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as unknown;
+      if (isObject(parsed) && parsed.version === 1) return { version: 1, hosts: hostsFromFile(parsed.hosts) };
     } catch {
       /* missing or unreadable: start afresh */
     }
-    return { version: 1, hosts: {} };
+    return { version: 1, hosts: new Map() };
   }
 
   /**
@@ -63,7 +87,7 @@ export class WakeState {
    * read fresh, `fn` changes it and says whether anything changed, and only then is it written. So the
    * CLI and the app never undo each other's hosts, and the check is made against what is on disk now.
    */
-  private change(fn: (hosts: Record<string, HostWakeState>) => boolean): void {
+  private change(fn: (hosts: Map<string, HostWakeState>) => boolean): void {
     if (!this.path) {
       fn(this.data.hosts);
       return;
@@ -88,10 +112,10 @@ export class WakeState {
   /** Change one host; an entry left with nothing in it is dropped. */
   private update(name: string, fn: (h: HostWakeState) => boolean): void {
     this.change((hosts) => {
-      const h = hosts[name] ?? {};
+      const h = { ...hosts.get(name) };
       if (!fn(h)) return false;
-      if (!h.asleep && !h.net && !h.adoptedMac) delete hosts[name];
-      else hosts[name] = h;
+      if (!h.asleep && !h.net && !h.adoptedMac) hosts.delete(name);
+      else hosts.set(name, h);
       return true;
     });
   }
@@ -100,7 +124,9 @@ export class WakeState {
     if (!this.path) return;
     try {
       const tmp = `${this.path}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+      // Object.fromEntries defines own keys (never the __proto__ setter); hostsFromFile reads them back.
+      const file = { version: 1, hosts: Object.fromEntries(this.data.hosts) };
+      writeFileSync(tmp, JSON.stringify(file, null, 2), { mode: 0o600 });
       renameSync(tmp, this.path);
     } catch {
       // A cache: failing to persist only loses the 'asleep' overlay after a restart.
@@ -108,7 +134,7 @@ export class WakeState {
   }
 
   asleep(name: string): SleepMark | null {
-    return this.data.hosts[name]?.asleep ?? null;
+    return this.data.hosts.get(name)?.asleep ?? null;
   }
 
   setAsleep(name: string, mark: SleepMark | null): void {
@@ -121,7 +147,7 @@ export class WakeState {
   }
 
   net(name: string): LearnedNet | null {
-    return this.data.hosts[name]?.net ?? null;
+    return this.data.hosts.get(name)?.net ?? null;
   }
 
   setNet(name: string, net: LearnedNet): void {
@@ -134,7 +160,7 @@ export class WakeState {
   }
 
   adoptedMac(name: string): string | null {
-    return this.data.hosts[name]?.adoptedMac ?? null;
+    return this.data.hosts.get(name)?.adoptedMac ?? null;
   }
 
   setAdoptedMac(name: string, mac: string | null): void {
@@ -147,19 +173,17 @@ export class WakeState {
 
   rename(from: string, to: string): void {
     this.change((hosts) => {
-      const h = hosts[from];
+      const h = hosts.get(from);
       if (!h) return false;
-      delete hosts[from];
-      hosts[to] = h;
+      hosts.delete(from);
+      hosts.set(to, h);
       return true;
     });
   }
 
   forget(name: string): void {
     this.change((hosts) => {
-      if (!hosts[name]) return false;
-      delete hosts[name];
-      return true;
+      return hosts.delete(name);
     });
   }
 }
