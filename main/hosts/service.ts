@@ -3,9 +3,10 @@ import type { HostInput, HostStatus, HostsApi, HostView, ImportPreview, ImportRe
 import type { FleetContext } from '../core/context.js';
 import { FleetError, toApiError } from '../core/errors.js';
 import { previewImport } from './import.js';
+import { checkLocalFile } from './local-files.js';
 import type { FleetData } from '../store/types.js';
 import type { HostRecord } from './types.js';
-import { validateHostInput } from './validation.js';
+import { expandHome, validateHostInput } from './validation.js';
 
 /**
  * What other features keep per host, told when a host is renamed or removed. The calls come in a
@@ -57,7 +58,16 @@ export class HostsService implements HostsApi {
     return this.ctx.deps.store.update(change);
   }
 
+  /** The front's rule for local files the renderer names; an unchanged key file is not checked again. */
+  private checkKeyFile(input: unknown, current?: string | null): void {
+    const file = (input as { identityFile?: unknown } | null)?.identityFile;
+    if (typeof file !== 'string' || !file.trim()) return;
+    if (current && expandHome(file.trim(), this.ctx.deps.homeDir) === current) return;
+    checkLocalFile(this.ctx.deps.localFiles, file, 'identityFile', 'Key file', this.ctx.deps.homeDir);
+  }
+
   async addHost(input: HostInput): Promise<HostView> {
+    this.checkKeyFile(input);
     let host!: HostRecord;
     // Validated against the data as it is on disk now (another process may have added that name).
     this.update((data) => {
@@ -78,6 +88,7 @@ export class HostsService implements HostsApi {
     this.update((fresh) => {
       data = fresh;
       before = findHost(fresh, name);
+      this.checkKeyFile(input, before.identityFile);
       host = this.validate(input, fresh.hosts, name);
       renamed = host.name !== name;
       const hosts = fresh.hosts.map((h) => {
@@ -142,6 +153,7 @@ export class HostsService implements HostsApi {
   async previewSshConfigImport(file?: string): Promise<ImportPreview> {
     const { homeDir } = this.ctx.deps;
     const path = file && file.trim() ? file.trim() : join(homeDir, '.ssh', 'config');
+    if (file && file.trim()) checkLocalFile(this.ctx.deps.localFiles, path, 'file', 'The ssh config file', homeDir);
     return previewImport(path, { existing: this.ctx.data().hosts, homeDir });
   }
 
@@ -166,6 +178,7 @@ export class HostsService implements HostsApi {
           pending.splice(pending.indexOf(input), 1);
           progress = true;
           try {
+            this.checkKeyFile(input);
             const host = this.validate(input, data.hosts);
             data = { ...data, hosts: [...data.hosts, host] };
             added.push(host);
