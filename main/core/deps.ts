@@ -1,6 +1,7 @@
 import type { SecretStore } from '../secrets/types.js';
 import type { ConnectionOptions } from '../ssh/connection.js';
 import type { FleetStore } from '../store/types.js';
+import type { LocalFilePolicy } from '../hosts/local-files.js';
 import type { SendOptions, WolTarget } from '../sleep/wake/magic-packet.js';
 import type { GuardedTarget, WakeDeps } from '../sleep/wake/wake.js';
 
@@ -11,6 +12,11 @@ export interface FleetDeps {
   appVersion: string;
   /** Home folder for `~` expansion, ~/.ssh/config and ~/.ssh/known_hosts. */
   homeDir: string;
+  /**
+   * Local files that contract calls may name (identityFile, the ssh config to import). The Electron
+   * front limits them (~/.ssh and files picked in a native dialog); absent: any file (CLI, harness).
+   */
+  localFiles?: LocalFilePolicy;
   /** Opens http(s) links; only the Electron front supplies one. */
   openExternal?: (url: string) => Promise<void>;
   /** ssh-agent socket; defaults to process.env.SSH_AUTH_SOCK. */

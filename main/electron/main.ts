@@ -155,6 +155,9 @@ function start(): void {
     secrets,
     appVersion: app.getVersion(),
     homeDir: os.homedir(),
+    // The renderer may name key files and ssh configs only under ~/.ssh or ones the user picked in a
+    // native dialog (none is offered yet, so the set stays empty until one is).
+    localFiles: { allowedDirs: [path.join(os.homedir(), '.ssh')], pickedFiles: new Set<string>() },
     openExternal,
   });
   state.fleet = fleet;

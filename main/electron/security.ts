@@ -6,7 +6,10 @@
  */
 import type { App, Session, Shell, WebContents, WebPreferences } from 'electron';
 
-/** Same policy as the renderer's <meta http-equiv="Content-Security-Policy">. */
+/**
+ * Same policy as the renderer's <meta http-equiv="Content-Security-Policy">: no WebSocket (only the
+ * browser harness needs one, and it serves its own policy in place of the meta tag).
+ */
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
   "connect-src 'self'; base-uri 'none'; form-action 'none'";

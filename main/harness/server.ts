@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -58,6 +58,19 @@ function sameToken(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The harness's policy: the renderer's, plus its own WebSocket (and only that one). */
+export function harnessCsp(port: number): string {
+  return `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' ws://127.0.0.1:${port}; base-uri 'none'; form-action 'none'`;
+}
+
+const META_CSP = /(<meta\s+http-equiv="Content-Security-Policy"\s+content=")[^"]*(")/i;
+
+/** The page with its <meta> policy replaced by `policy` (added in <head> when it has none). */
+export function withHarnessCsp(html: string, policy: string): string {
+  if (META_CSP.test(html)) return html.replace(META_CSP, (_m, a: string, b: string) => `${a}${policy}${b}`);
+  return html.replace(/<head>/i, `<head><meta http-equiv="Content-Security-Policy" content="${policy}" />`);
+}
+
 /**
  * The browser harness: the real renderer served on 127.0.0.1 and the FleetApi carried over a
  * WebSocket guarded by a random token and an Origin check, so any local page cannot drive it.
@@ -67,9 +80,21 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const root = resolve(opts.rendererDir);
   let origin = '';
 
+  let allowedHosts = new Set<string>();
+  let csp = '';
+  /** DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own name as Host. */
+  const hostAllowed = (req: IncomingMessage) => allowedHosts.has((req.headers.host ?? '').toLowerCase());
+
   const serveFile = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const rel = decodeURIComponent(url.pathname) === '/' ? '/index.html' : decodeURIComponent(url.pathname);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request: the path is not valid percent-encoded UTF-8.');
+      return;
+    }
+    const rel = pathname === '/' ? '/index.html' : pathname;
     const file = normalize(join(root, rel));
     if (file !== root && !file.startsWith(root + sep)) {
       res.writeHead(403).end('Forbidden');
@@ -84,17 +109,25 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       return;
     }
+    // The renderer's own <meta> policy (the desktop app's) allows no WebSocket; the harness replaces it
+    // with its policy, which allows exactly its own socket.
+    const body = extname(file) === '.html' ? withHarnessCsp(readFileSync(file, 'utf8'), csp) : null;
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': size,
+      'content-length': body === null ? size : Buffer.byteLength(body),
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
-      'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' ws://127.0.0.1:*; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      'content-security-policy': `${csp}; frame-ancestors 'none'`,
     });
-    createReadStream(file).pipe(res);
+    if (body === null) createReadStream(file).pipe(res);
+    else res.end(body);
   };
 
   const server = createServer((req, res) => {
+    if (!hostAllowed(req)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden: the harness answers only to 127.0.0.1 and localhost on its own port.');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
@@ -109,7 +142,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== '/ws' || !sameToken(url.searchParams.get('token'), token) || req.headers.origin !== origin) {
+    if (!hostAllowed(req) || url.pathname !== '/ws' || !sameToken(url.searchParams.get('token'), token) || req.headers.origin !== origin) {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;
@@ -149,6 +182,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   });
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  csp = harnessCsp(port);
 
   return {
     url: `${origin}/#token=${token}`,

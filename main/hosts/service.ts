@@ -3,8 +3,10 @@ import type { HostInput, HostStatus, HostsApi, HostView, ImportPreview, ImportRe
 import type { FleetContext } from '../core/context.js';
 import { FleetError, toApiError } from '../core/errors.js';
 import { previewImport } from './import.js';
+import { checkLocalFile } from './local-files.js';
+import type { FleetData } from '../store/types.js';
 import type { HostRecord } from './types.js';
-import { validateHostInput } from './validation.js';
+import { expandHome, validateHostInput } from './validation.js';
 
 /**
  * What other features keep per host, told when a host is renamed or removed. The calls come in a
@@ -26,6 +28,14 @@ export interface HostsServiceDeps {
   overlay(s: HostStatus): HostStatus;
 }
 
+/** The host `name` in `data`, or the not-found error getHost gives. */
+function findHost(data: FleetData, name: string): HostRecord {
+  const host = data.hosts.find((h) => h.name === name);
+  if (host) return host;
+  const names = data.hosts.map((h) => h.name);
+  throw new FleetError('not-found', `No host named "${name}". ${names.length ? `Known hosts: ${names.join(', ')}.` : 'Add one first.'}`, 'name');
+}
+
 /** The host records: list, add, edit (rename included), remove, and import from ~/.ssh/config. */
 export class HostsService implements HostsApi {
   constructor(
@@ -43,10 +53,27 @@ export class HostsService implements HostsApi {
     return validateHostInput(input, vctx);
   }
 
+  /** Read-modify-write under the store's lock, so the CLI and the app never undo each other. */
+  private update(change: (data: FleetData) => FleetData): FleetData {
+    return this.ctx.deps.store.update(change);
+  }
+
+  /** The front's rule for local files the renderer names; an unchanged key file is not checked again. */
+  private checkKeyFile(input: unknown, current?: string | null): void {
+    const file = (input as { identityFile?: unknown } | null)?.identityFile;
+    if (typeof file !== 'string' || !file.trim()) return;
+    if (current && expandHome(file.trim(), this.ctx.deps.homeDir) === current) return;
+    checkLocalFile(this.ctx.deps.localFiles, file, 'identityFile', 'Key file', this.ctx.deps.homeDir);
+  }
+
   async addHost(input: HostInput): Promise<HostView> {
-    const data = this.ctx.data();
-    const host = this.validate(input, data.hosts);
-    this.ctx.write({ ...data, hosts: [...data.hosts, host] });
+    this.checkKeyFile(input);
+    let host!: HostRecord;
+    // Validated against the data as it is on disk now (another process may have added that name).
+    this.update((data) => {
+      host = this.validate(input, data.hosts);
+      return { ...data, hosts: [...data.hosts, host] };
+    });
     this.ctx.publishHosts();
     if (this.ctx.keepConnected) this.ctx.pool.get(host.name).start();
     return this.ctx.view(host);
@@ -54,23 +81,30 @@ export class HostsService implements HostsApi {
 
   async updateHost(name: string, input: HostInput): Promise<HostView> {
     const { ctx } = this;
-    const data = ctx.data();
-    const before = ctx.getHost(name);
-    const host = this.validate(input, data.hosts, name);
-    const renamed = host.name !== name;
-    const hosts = data.hosts.map((h) => {
-      if (h.name === name) return host;
-      // A rename carries the hosts that jump through it along.
-      if (renamed && h.jump === name) return { ...h, jump: host.name };
-      return h;
+    let before!: HostRecord;
+    let host!: HostRecord;
+    let renamed = false;
+    let data!: FleetData;
+    this.update((fresh) => {
+      data = fresh;
+      before = findHost(fresh, name);
+      this.checkKeyFile(input, before.identityFile);
+      host = this.validate(input, fresh.hosts, name);
+      renamed = host.name !== name;
+      const hosts = fresh.hosts.map((h) => {
+        if (h.name === name) return host;
+        // A rename carries the hosts that jump through it along.
+        if (renamed && h.jump === name) return { ...h, jump: host.name };
+        return h;
+      });
+      // The host's sleep log is kept in the same store write, so it moves with the rename.
+      let sleepLog = fresh.sleepLog;
+      if (renamed && Object.hasOwn(sleepLog, name)) {
+        const { [name]: moved, ...rest } = sleepLog;
+        sleepLog = { ...rest, [host.name]: moved! };
+      }
+      return { ...fresh, hosts, sleepLog };
     });
-    // The host's sleep log is kept in the same store write, so it moves with the rename.
-    let sleepLog = data.sleepLog;
-    if (renamed && sleepLog[name]) {
-      const { [name]: moved, ...rest } = sleepLog;
-      sleepLog = { ...rest, [host.name]: moved! };
-    }
-    ctx.write({ ...data, hosts, sleepLog });
     if (renamed) {
       ctx.deps.secrets.rename(name, host.name);
       this.deps.lifecycle.renamed(name, host.name);
@@ -96,18 +130,19 @@ export class HostsService implements HostsApi {
 
   async removeHost(name: string): Promise<void> {
     const { ctx } = this;
-    const data = ctx.data();
-    ctx.getHost(name);
-    const users = data.hosts.filter((h) => h.jump === name).map((h) => h.name);
-    if (users.length) {
-      throw new FleetError(
-        'conflict',
-        `${name} is the jump host for ${users.join(', ')}. Change or clear their jump host first; nothing was removed.`,
-        'name',
-      );
-    }
-    const { [name]: _dropped, ...sleepLog } = data.sleepLog;
-    ctx.write({ ...data, hosts: data.hosts.filter((h) => h.name !== name), sleepLog });
+    this.update((data) => {
+      findHost(data, name);
+      const users = data.hosts.filter((h) => h.jump === name).map((h) => h.name);
+      if (users.length) {
+        throw new FleetError(
+          'conflict',
+          `${name} is the jump host for ${users.join(', ')}. Change or clear their jump host first; nothing was removed.`,
+          'name',
+        );
+      }
+      const { [name]: _dropped, ...sleepLog } = data.sleepLog;
+      return { ...data, hosts: data.hosts.filter((h) => h.name !== name), sleepLog };
+    });
     this.deps.lifecycle.removing(name);
     ctx.pool.remove(name);
     this.deps.lifecycle.gone(name);
@@ -118,40 +153,48 @@ export class HostsService implements HostsApi {
   async previewSshConfigImport(file?: string): Promise<ImportPreview> {
     const { homeDir } = this.ctx.deps;
     const path = file && file.trim() ? file.trim() : join(homeDir, '.ssh', 'config');
+    if (file && file.trim()) checkLocalFile(this.ctx.deps.localFiles, path, 'file', 'The ssh config file', homeDir);
     return previewImport(path, { existing: this.ctx.data().hosts, homeDir });
   }
 
   async importHosts(inputs: HostInput[]): Promise<ImportResult> {
     if (!Array.isArray(inputs)) throw new FleetError('invalid-input', 'Import expects a list of hosts.', 'hosts');
-    // Jump hosts first, so a host can jump through another one from the same import.
-    const pending = [...inputs];
-    const added: HostRecord[] = [];
-    const failed: ImportResult['failed'] = [];
-    let data = this.ctx.data();
-    let progress = true;
-    while (pending.length && progress) {
-      progress = false;
-      for (const input of [...pending]) {
-        const jump = typeof input?.jump === 'string' ? input.jump.trim() : '';
-        const waitsForJump = jump && !data.hosts.some((h) => h.name === jump) && pending.some((p) => p !== input && p?.name === jump);
-        if (waitsForJump) continue;
-        pending.splice(pending.indexOf(input), 1);
-        progress = true;
-        try {
-          const host = this.validate(input, data.hosts);
-          data = { ...data, hosts: [...data.hosts, host] };
-          added.push(host);
-        } catch (e) {
-          const err = toApiError(e);
-          failed.push({ name: String(input?.name ?? ''), error: { field: err.field ?? 'name', message: err.message } });
+    let added: HostRecord[] = [];
+    let failed: ImportResult['failed'] = [];
+    // One locked read-modify-write: every name is checked against the data on disk now.
+    const plan = (fresh: FleetData): FleetData => {
+      // Jump hosts first, so a host can jump through another one from the same import.
+      const pending = [...inputs];
+      added = [];
+      failed = [];
+      let data = fresh;
+      let progress = true;
+      while (pending.length && progress) {
+        progress = false;
+        for (const input of [...pending]) {
+          const jump = typeof input?.jump === 'string' ? input.jump.trim() : '';
+          const waitsForJump = jump && !data.hosts.some((h) => h.name === jump) && pending.some((p) => p !== input && p?.name === jump);
+          if (waitsForJump) continue;
+          pending.splice(pending.indexOf(input), 1);
+          progress = true;
+          try {
+            this.checkKeyFile(input);
+            const host = this.validate(input, data.hosts);
+            data = { ...data, hosts: [...data.hosts, host] };
+            added.push(host);
+          } catch (e) {
+            const err = toApiError(e);
+            failed.push({ name: String(input?.name ?? ''), error: { field: err.field ?? 'name', message: err.message } });
+          }
         }
       }
-    }
-    for (const input of pending) {
-      failed.push({ name: String(input?.name ?? ''), error: { field: 'jump', message: `Jump hosts loop through ${input.jump}.` } });
-    }
+      for (const input of pending) {
+        failed.push({ name: String(input?.name ?? ''), error: { field: 'jump', message: `Jump hosts loop through ${input.jump}.` } });
+      }
+      return data;
+    };
+    this.update(plan);
     if (added.length) {
-      this.ctx.write(data);
       this.ctx.publishHosts();
       if (this.ctx.keepConnected) for (const h of added) this.ctx.pool.get(h.name).start();
     }

@@ -11,9 +11,7 @@ export class PreferencesService implements PreferencesApi {
   }
 
   async setPreferences(prefs: Partial<Preferences>): Promise<Preferences> {
-    const data = this.ctx.data();
-    const next = applyPreferences(data.preferences, prefs);
-    this.ctx.write({ ...data, preferences: next });
-    return next;
+    // Under the store's lock, applied to the preferences on disk now: a change the CLI made meanwhile stays.
+    return this.ctx.deps.store.update((data) => ({ ...data, preferences: applyPreferences(data.preferences, prefs) })).preferences;
   }
 }

@@ -12,6 +12,8 @@ const NL_SETUP = `NL=$(printf '\\n_'); NL=\${NL%_}`;
  * Stop every daemon running this install's agent file: processes whose argv has exactly the agent path
  * and `run` (the daemon is `node <agent> run --foreground ...`). Found through /proc, so a stale pid
  * file or a hung daemon that no longer answers RPC is handled too; nothing is matched by name.
+ * It reports `stopped:` only once every one has exited (SIGTERM, 5 s, SIGKILL, up to 10 s more); a
+ * survivor makes it fail (exit 3) naming the pid, so nothing is removed from under a running agent.
  */
 export function stopScript(agentPath: string): string {
   return `${NL_SETUP}
@@ -27,16 +29,33 @@ for d in /proc/[0-9]*; do
 done
 [ -z "$pids" ] && { echo "stopped: none"; exit 0; }
 for p in $pids; do kill "$p" 2>/dev/null; done
-i=0
-while [ $i -lt 50 ]; do
+# Alive: the process exists and is not a zombie (a zombie has exited; only its parent's wait is left).
+survivors() {
   alive=
   for p in $pids; do
     if [ -r /proc/$p/stat ]; then read -r l < /proc/$p/stat; r=\${l##*) }; case "$r" in Z*|X*) ;; *) alive="$alive $p";; esac; fi
   done
+}
+i=0
+while [ $i -lt 50 ]; do
+  survivors
   [ -z "$alive" ] && break
   sleep 0.1; i=$((i+1))
 done
-for p in $alive; do kill -9 "$p" 2>/dev/null; done
+if [ -n "$alive" ]; then
+  for p in $alive; do kill -9 "$p" 2>/dev/null; done
+  # SIGKILL is not instant (a process in an uninterruptible kernel wait dies when the wait ends): wait.
+  i=0
+  while [ $i -lt 100 ]; do
+    survivors
+    [ -z "$alive" ] && break
+    sleep 0.1; i=$((i+1))
+  done
+fi
+if [ -n "$alive" ]; then
+  echo "The agent is still running (pid$alive) 15 s after SIGTERM and SIGKILL. Check the process (ps -o pid,stat,user,args -p$(echo $alive | tr ' ' ',')): it may belong to another user or be stuck in the kernel. Stop it, then run the command again." >&2
+  exit 3
+fi
 echo "stopped:$pids"
 `;
 }

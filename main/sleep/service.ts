@@ -119,7 +119,10 @@ export class SleepService implements SleepApi {
   /** Newest first. From the agent when it answers; from what the core saw while the host sleeps or is away. */
   async getSleepHistory(name: string): Promise<SleepPeriod[]> {
     this.ctx.getHost(name);
-    const own = () => [...(this.ctx.data().sleepLog[name] ?? [])].reverse();
+    const own = () => {
+      const log = this.ctx.data().sleepLog;
+      return Object.hasOwn(log, name) ? [...log[name]!].reverse() : [];
+    };
     // A sleeping host cannot answer, and trying would cost a connect timeout.
     if (this.watch.wakeState.asleep(name) && this.ctx.pool.statusOf(name).state !== 'online') return own();
     try {
@@ -136,18 +139,18 @@ export class SleepService implements SleepApi {
     const until = Date.now();
     const since = until - ENERGY_WINDOW_MS;
     const data = this.ctx.data();
-    const periods: Record<string, SleepPeriod[]> = {};
-    const measuredIdleWatts: Record<string, number | null> = {};
+    const periods = new Map<string, SleepPeriod[]>();
+    const measuredIdleWatts = new Map<string, number | null>();
     await Promise.all(
       data.hosts.map(async (h) => {
-        const own = data.sleepLog[h.name] ?? [];
+        const own = Object.hasOwn(data.sleepLog, h.name) ? data.sleepLog[h.name]! : [];
         let fromAgent: SleepPeriod[] = [];
         if (this.agents.connected(h.name)) {
           // The agent's record wins where both saw the same sleep; an unreachable agent leaves ours.
           fromAgent = await this.agents.call(h.name, 'sleep.history', {}).catch(() => []);
         }
-        periods[h.name] = mergeSleepPeriods(fromAgent, own, SLEEP_LOG_LIMIT);
-        measuredIdleWatts[h.name] = this.watch.idleDraw.watts(h.name);
+        periods.set(h.name, mergeSleepPeriods(fromAgent, own, SLEEP_LOG_LIMIT));
+        measuredIdleWatts.set(h.name, this.watch.idleDraw.watts(h.name));
       }),
     );
     return computeEnergy({ periods, since, until, prefs: data.preferences, measuredIdleWatts, hosts: data.hosts.map((h) => h.name) });

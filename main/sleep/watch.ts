@@ -7,6 +7,7 @@ import { closeOpenPeriod, recordSleepPeriod } from './energy/index.js';
 import { isCanonicalMac } from '../hosts/mac.js';
 import type { Notifier } from '../notify/index.js';
 import { SLEEP_LOG_LIMIT } from '../store/schema.js';
+import type { FleetData } from '../store/types.js';
 import { overlayStatus } from './wake/idle.js';
 import type { LearnedNet } from './wake/targets.js';
 import { macToStore, WakeState } from './wake/wake-state.js';
@@ -120,11 +121,20 @@ export class SleepWatch {
       const mac = isCanonicalMac(pi.mac) ? pi.mac : null;
       const learned: LearnedNet = { mac, ipv4: pi.ipv4, netmask: pi.netmask, broadcast: pi.broadcast, at: Date.now() };
       this.wakeState.setNet(name, learned);
-      const data = this.ctx.data();
-      const host = data.hosts.find((h) => h.name === name);
-      const next = host ? macToStore(host.mac, this.wakeState.adoptedMac(name), mac) : null;
+      const adopted = this.wakeState.adoptedMac(name);
+      let next = null as string | null;
+      const needed = (hosts: readonly { name: string; mac: string | null }[]): string | null => {
+        const host = hosts.find((h) => h.name === name);
+        return host ? macToStore(host.mac, adopted, mac) : null;
+      };
+      if (needed(this.ctx.data().hosts)) {
+        // Decided again on the data on disk now: a MAC the user typed meanwhile (in the CLI) is kept.
+        this.ctx.deps.store.update((data) => {
+          next = needed(data.hosts);
+          return next ? { ...data, hosts: data.hosts.map((h) => (h.name === name ? { ...h, mac: next } : h)) } : data;
+        });
+      }
       if (next) {
-        this.ctx.write({ ...data, hosts: data.hosts.map((h) => (h.name === name ? { ...h, mac: next } : h)) });
         this.wakeState.setAdoptedMac(name, next);
         this.ctx.publishHosts();
       }
@@ -136,12 +146,17 @@ export class SleepWatch {
   /** What the core saw of a host's sleeps, kept in the store for the energy report. */
   private updateSleepLog(name: string, change: (list: readonly SleepPeriod[]) => readonly SleepPeriod[]): void {
     try {
-      const data = this.ctx.data();
-      if (!data.hosts.some((h) => h.name === name)) return;
-      const before = data.sleepLog[name] ?? [];
-      const after = change(before);
-      if (after === before) return;
-      this.ctx.write({ ...data, sleepLog: { ...data.sleepLog, [name]: [...after] } });
+      const peek = this.ctx.data();
+      if (!peek.hosts.some((h) => h.name === name)) return;
+      const own = (data: FleetData) => (Object.hasOwn(data.sleepLog, name) ? data.sleepLog[name]! : []);
+      if (change(own(peek)) === own(peek)) return;
+      // Applied to the log on disk now, under the store's lock: another process's observations stay.
+      this.ctx.deps.store.update((data) => {
+        if (!data.hosts.some((h) => h.name === name)) return data;
+        const before = own(data);
+        const after = change(before);
+        return after === before ? data : { ...data, sleepLog: { ...data.sleepLog, [name]: [...after] } };
+      });
     } catch {
       // Losing one observation only makes the energy estimate smaller; never fail an event for it.
     }

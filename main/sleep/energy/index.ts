@@ -10,9 +10,26 @@ export { mergeSleepPeriods, recordSleepPeriod, closeOpenPeriod, SLEEP_MERGE_TOLE
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * Values per host name: a Map, or a plain object read by its own keys only (so a name such as
+ * `toString`, or a `__proto__` key that JSON.parse created, never reads an Object.prototype member).
+ */
+export type PerHost<T> = ReadonlyMap<string, T> | Readonly<Record<string, T>>;
+
+function perHost<T>(source: PerHost<T> | undefined, name: string): T | undefined {
+  if (source === undefined) return undefined;
+  if (source instanceof Map) return source.get(name);
+  const obj = source as Readonly<Record<string, T>>;
+  return Object.hasOwn(obj, name) ? obj[name] : undefined;
+}
+
+function hostNames(source: PerHost<unknown>): string[] {
+  return source instanceof Map ? [...source.keys()] : Object.keys(source);
+}
+
 export interface ComputeEnergyInput {
   /** Sleep periods per host name (agent sleep.history merged with the core's own observations). */
-  periods: Record<string, readonly SleepPeriod[]>;
+  periods: PerHost<readonly SleepPeriod[]>;
   /** ms since epoch: the window is [since, until]. */
   since: number;
   until: number;
@@ -23,7 +40,7 @@ export interface ComputeEnergyInput {
    * it is a lower bound of the wall draw: it replaces the baseline only where it is higher (a box whose
    * idle GPUs alone draw more than the baseline assumed).
    */
-  measuredIdleWatts?: Record<string, number | null | undefined>;
+  measuredIdleWatts?: PerHost<number | null | undefined>;
   /**
    * The hosts to report, in this order (hosts without periods report 0 h asleep). Default: every host
    * named in `periods`, sorted by name.
@@ -77,12 +94,13 @@ const validWatts = (w: number | null | undefined): w is number => typeof w === '
 export function computeEnergy(input: ComputeEnergyInput): EnergyReport {
   const { since, until, prefs } = input;
   const windowMs = Math.max(0, until - since);
-  const names = input.hosts ?? Object.keys(input.periods).sort();
+  const names = input.hosts ?? hostNames(input.periods).sort();
   const price = prefs.pricePerKwh;
   let totalKwh = 0;
   const hosts: EnergyHost[] = names.map((name) => {
-    const ms = asleepMs(input.periods[name] ?? [], since, until);
-    const measured = input.measuredIdleWatts?.[name];
+    const own = perHost(input.periods, name);
+    const ms = asleepMs(Array.isArray(own) ? own : [], since, until);
+    const measured = perHost(input.measuredIdleWatts, name);
     const isMeasured = validWatts(measured) && measured > prefs.baselineWatts;
     const wattsUsed = isMeasured ? measured : prefs.baselineWatts;
     const hoursAsleep = ms / HOUR_MS;

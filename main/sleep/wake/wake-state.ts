@@ -8,6 +8,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { acquireFileLock } from '../../store/file-lock.js';
+import { isReservedHostName } from '../../hosts/validation.js';
 import type { LearnedNet } from './targets.js';
 
 export interface SleepMark {
@@ -23,9 +25,32 @@ interface HostWakeState {
   adoptedMac?: string | null;
 }
 
-interface FileShape {
+/** In memory: a Map, so no host name reads or writes an Object.prototype member. */
+interface StateShape {
   version: 1;
-  hosts: Record<string, HostWakeState>;
+  hosts: Map<string, HostWakeState>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The hosts of a parsed file, by own keys only. Names no host can have (`__proto__`, `constructor`, ...)
+ * and entries that are not objects are dropped: the file is a cache anyone with the folder could edit.
+ */
+function hostsFromFile(raw: unknown): Map<string, HostWakeState> {
+  const out = new Map<string, HostWakeState>();
+  if (!isObject(raw)) return out;
+  for (const [name, entry] of Object.entries(raw)) {
+    if (isReservedHostName(name) || !isObject(entry)) continue;
+    const h: HostWakeState = {};
+    if (isObject(entry.asleep) && typeof entry.asleep.at === 'number' && (entry.asleep.reason === 'idle' || entry.asleep.reason === 'manual')) {
+      h.asleep = { at: entry.asleep.at, reason: entry.asleep.reason };
+    }
+    if (isObject(entry.net)) h.net = entry.net as unknown as LearnedNet;
+    if (typeof entry.adoptedMac === 'string') h.adoptedMac = entry.adoptedMac;
+    out.set(name, h);
+  }
+  return out;
 }
 
 /**
@@ -39,40 +64,69 @@ export function macToStore(current: string | null, adopted: string | null, learn
 }
 
 export class WakeState {
-  private data: FileShape = { version: 1, hosts: {} };
+  private data: StateShape = { version: 1, hosts: new Map() };
 
   /** `path` null keeps everything in memory (unit tests). */
   constructor(private readonly path: string | null) {
     this.data = this.load();
   }
 
-  private load(): FileShape {
+  private load(): StateShape {
     if (!this.path) return this.data;
     try {
-      const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as FileShape;
-      if (parsed && parsed.version === 1 && typeof parsed.hosts === 'object' && parsed.hosts !== null) return parsed;
+      const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as unknown;
+      if (isObject(parsed) && parsed.version === 1) return { version: 1, hosts: hostsFromFile(parsed.hosts) };
     } catch {
       /* missing or unreadable: start afresh */
     }
-    return { version: 1, hosts: {} };
+    return { version: 1, hosts: new Map() };
   }
 
-  /** Read-modify-write one host, so the CLI and the app do not undo each other's other hosts. */
-  private update(name: string, fn: (h: HostWakeState) => void): void {
-    if (this.path) this.data = this.load();
-    const h = this.data.hosts[name] ?? {};
-    fn(h);
-    if (!h.asleep && !h.net && !h.adoptedMac) delete this.data.hosts[name];
-    else this.data.hosts[name] = h;
-    this.save();
+  /**
+   * Read-modify-write under `wake-state.json.lock` (the fleet store's lock implementation): the file is
+   * read fresh, `fn` changes it and says whether anything changed, and only then is it written. So the
+   * CLI and the app never undo each other's hosts, and the check is made against what is on disk now.
+   */
+  private change(fn: (hosts: Map<string, HostWakeState>) => boolean): void {
+    if (!this.path) {
+      fn(this.data.hosts);
+      return;
+    }
+    let lock;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      lock = acquireFileLock(`${this.path}.lock`, `The wake state in ${this.path}`);
+    } catch {
+      // A cache: if it stays locked, keep the change for this run only.
+      fn(this.data.hosts);
+      return;
+    }
+    try {
+      this.data = this.load();
+      if (fn(this.data.hosts) && lock.stillHeld()) this.save();
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Change one host; an entry left with nothing in it is dropped. */
+  private update(name: string, fn: (h: HostWakeState) => boolean): void {
+    this.change((hosts) => {
+      const h = { ...hosts.get(name) };
+      if (!fn(h)) return false;
+      if (!h.asleep && !h.net && !h.adoptedMac) hosts.delete(name);
+      else hosts.set(name, h);
+      return true;
+    });
   }
 
   private save(): void {
     if (!this.path) return;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+      // Object.fromEntries defines own keys (never the __proto__ setter); hostsFromFile reads them back.
+      const file = { version: 1, hosts: Object.fromEntries(this.data.hosts) };
+      writeFileSync(tmp, JSON.stringify(file, null, 2), { mode: 0o600 });
       renameSync(tmp, this.path);
     } catch {
       // A cache: failing to persist only loses the 'asleep' overlay after a restart.
@@ -80,53 +134,56 @@ export class WakeState {
   }
 
   asleep(name: string): SleepMark | null {
-    return this.data.hosts[name]?.asleep ?? null;
+    return this.data.hosts.get(name)?.asleep ?? null;
   }
 
   setAsleep(name: string, mark: SleepMark | null): void {
-    const cur = this.asleep(name);
-    if (cur === mark || (cur && mark && cur.at === mark.at && cur.reason === mark.reason)) return;
     this.update(name, (h) => {
+      const cur = h.asleep ?? null;
+      if (cur === mark || (cur && mark && cur.at === mark.at && cur.reason === mark.reason)) return false;
       h.asleep = mark;
+      return true;
     });
   }
 
   net(name: string): LearnedNet | null {
-    return this.data.hosts[name]?.net ?? null;
+    return this.data.hosts.get(name)?.net ?? null;
   }
 
   setNet(name: string, net: LearnedNet): void {
-    const cur = this.net(name);
-    if (cur && cur.mac === net.mac && cur.ipv4 === net.ipv4 && cur.netmask === net.netmask && cur.broadcast === net.broadcast) return;
     this.update(name, (h) => {
+      const cur = h.net ?? null;
+      if (cur && cur.mac === net.mac && cur.ipv4 === net.ipv4 && cur.netmask === net.netmask && cur.broadcast === net.broadcast) return false;
       h.net = net;
+      return true;
     });
   }
 
   adoptedMac(name: string): string | null {
-    return this.data.hosts[name]?.adoptedMac ?? null;
+    return this.data.hosts.get(name)?.adoptedMac ?? null;
   }
 
   setAdoptedMac(name: string, mac: string | null): void {
-    if (this.adoptedMac(name) === mac) return;
     this.update(name, (h) => {
+      if ((h.adoptedMac ?? null) === mac) return false;
       h.adoptedMac = mac;
+      return true;
     });
   }
 
   rename(from: string, to: string): void {
-    if (this.path) this.data = this.load();
-    const h = this.data.hosts[from];
-    if (!h) return;
-    delete this.data.hosts[from];
-    this.data.hosts[to] = h;
-    this.save();
+    this.change((hosts) => {
+      const h = hosts.get(from);
+      if (!h) return false;
+      hosts.delete(from);
+      hosts.set(to, h);
+      return true;
+    });
   }
 
   forget(name: string): void {
-    if (this.path) this.data = this.load();
-    if (!this.data.hosts[name]) return;
-    delete this.data.hosts[name];
-    this.save();
+    this.change((hosts) => {
+      return hosts.delete(name);
+    });
   }
 }
