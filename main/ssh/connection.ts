@@ -260,7 +260,7 @@ export class HostConnection extends EventEmitter {
         if (err.verdict) {
           extra.fingerprint = err.verdict.presented.fingerprint;
           extra.keyType = err.verdict.presented.keyType;
-          if (err.verdict.verdict === 'changed') extra.expectedFingerprint = err.verdict.expectedFingerprint;
+          if (err.verdict.verdict === 'changed' && !err.verdict.revoked) extra.expectedFingerprint = err.verdict.expectedFingerprint;
         }
         this.setStatus(err.state, err.message, extra);
         if (err.state === 'offline' || err.state === 'error') this.scheduleRetry();
@@ -328,7 +328,9 @@ export class HostConnection extends EventEmitter {
         if (settled) return;
         if (verdict && verdict.verdict !== 'trusted') {
           const msg =
-            verdict.verdict === 'changed'
+            verdict.verdict === 'changed' && verdict.revoked
+              ? `HOST KEY REVOKED for ${host.host}:${host.port}: the server presents ${verdict.presented.keyType} ${verdict.presented.fingerprint}, a key marked @revoked in ${verdict.source}. Fleetwake will not connect with a revoked key; the server's admin must install a new host key.`
+              : verdict.verdict === 'changed'
               ? `HOST KEY CHANGED for ${host.host}:${host.port}. It was ${verdict.expectedFingerprint} (${verdict.source}), the server now presents ${verdict.presented.fingerprint}. This can mean someone is intercepting the connection. Connect only after confirming the new key with the server's admin.`
               : `Unknown host key for ${host.host}:${host.port}: ${verdict.presented.keyType} ${verdict.presented.fingerprint}. Confirm it to connect.${verdict.note ? ' ' + verdict.note : ''}`;
           return finish(new ConnectError(verdict.verdict === 'changed' ? 'host-key-changed' : 'host-key-unknown', msg, verdict));
