@@ -126,16 +126,18 @@ export class FleetContext {
   /** SSH asks here for secrets: kept ones first, the host's password variable, else the user. */
   private credentials(): Credentials {
     return {
-      secret: (host, kind) => {
-        const stored = this.deps.secrets.get(host.name, kind);
+      secret: (host, kind, binding) => {
+        const stored = this.deps.secrets.get(host.name, kind, binding);
         if (stored !== undefined) return stored;
         if (kind === 'password' && host.passwordEnv) return this.env[host.passwordEnv];
         return undefined;
       },
       ask: (host, request) => this.prompts.ask(host.name, request),
-      remember: (host, kind, value, persist) => {
+      boundElsewhere: (host, kind, binding) =>
+        this.deps.secrets.has(host.name, kind) && this.deps.secrets.get(host.name, kind, binding) === undefined,
+      remember: (host, kind, value, persist, binding) => {
         try {
-          this.deps.secrets.set(host.name, kind, value, persist && this.deps.secrets.canPersist());
+          this.deps.secrets.set(host.name, kind, value, persist && this.deps.secrets.canPersist(), binding);
           if (persist) this.publishHosts();
         } catch {
           // The prompt only offers "remember" when it can be honoured; a keychain that vanished

@@ -8,6 +8,7 @@ import { createAuthSession, type Credentials } from './auth.js';
 import { ssh2Channels, type SshChannels } from './channels.js';
 import { preferredHostKeyTypes, verifyHostKey, type HostKeySources, type HostKeyVerdict } from './host-keys.js';
 import { PausableTimer } from './pausable-timer.js';
+import { secretBinding } from '../secrets/types.js';
 
 export interface ConnectionOptions {
   /** Deadline for TCP + handshake + auth; paused while a prompt waits for the user. */
@@ -316,12 +317,15 @@ export class HostConnection extends EventEmitter {
         pause: () => timer.pause(),
         resume: () => timer.resume(),
         isCancelled: () => settled || generation !== this.generation,
+        // Auth runs after the host key was verified (and accepted), so the verdict is the server's key.
+        binding: () => secretBinding(host.user, host.host, host.port, verdict?.presented.fingerprint ?? '(host key not verified)'),
       });
 
       client.on('ready', () => {
         // Without TCP_NODELAY each exec waits ~40 ms on delayed ACKs (FIELD-NOTES).
         client.setNoDelay(true);
-        for (const t of auth.typed) this.ctx.credentials.remember(host, t.kind, t.value, t.persist);
+        const binding = secretBinding(host.user, host.host, host.port, verdict?.presented.fingerprint ?? '(host key not verified)');
+        for (const t of auth.typed) this.ctx.credentials.remember(host, t.kind, t.value, t.persist, binding);
         finish();
       });
       client.on('error', (err: Error & { level?: string }) => {
