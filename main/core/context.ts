@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import type { FleetEventName, FleetEvents, HostView } from '../../preload/api.js';
 import type { HostRecord } from '../hosts/types.js';
 import type { Credentials } from '../ssh/auth.js';
 import { ConnectError, DEFAULT_CONNECTION_OPTIONS, type HostConnection } from '../ssh/connection.js';
-import type { HostKeySources } from '../ssh/host-keys.js';
+import { GLOBAL_KNOWN_HOSTS_FILES, userKnownHostsFiles, type HostKeySources } from '../ssh/host-keys.js';
 import { ConnectionPool } from '../ssh/pool.js';
 import type { FleetData } from '../store/types.js';
 import type { FleetDeps } from './deps.js';
@@ -41,7 +40,9 @@ export class FleetContext {
     });
     const hostKeys: HostKeySources = {
       trusted: () => this.data().trustedKeys,
-      knownHostsFiles: deps.knownHostsFiles ?? [join(deps.homeDir, '.ssh', 'known_hosts')],
+      // ~/.ssh/known_hosts and known_hosts2, then /etc/ssh/ssh_known_hosts(2) (GLOBAL_KNOWN_HOSTS_FILES).
+      knownHostsFiles: deps.knownHostsFiles ?? userKnownHostsFiles(deps.homeDir),
+      globalKnownHostsFiles: [...GLOBAL_KNOWN_HOSTS_FILES],
     };
     this.pool = new ConnectionPool({
       resolve: (name) => this.data().hosts.find((h) => h.name === name),
