@@ -67,8 +67,14 @@ export class ConnectionsService implements ConnectionsApi {
         'fingerprint',
       );
     }
+    if (verdict.verdict === 'changed' && verdict.revoked) {
+      throw new FleetError(
+        'failed',
+        `${name} presents ${verdict.presented.keyType} ${verdict.presented.fingerprint}, a key marked @revoked in ${verdict.source}. A revoked key cannot be trusted; nothing was trusted. The server's admin must install a new host key.`,
+        'fingerprint',
+      );
+    }
     if (verdict.verdict !== 'trusted') {
-      const data = this.ctx.data();
       const key: TrustedKey = {
         host: host.host,
         port: host.port,
@@ -77,10 +83,16 @@ export class ConnectionsService implements ConnectionsApi {
         key: verdict.presented.key,
         addedAt: new Date().toISOString(),
       };
-      const others = data.trustedKeys.filter(
-        (k) => !(k.host.toLowerCase() === host.host.toLowerCase() && k.port === host.port && k.keyType === key.keyType),
-      );
-      this.ctx.write({ ...data, trustedKeys: [...others, key] });
+      // Lock + fresh read + write: a CLI or another window trusting a key meanwhile is not undone.
+      this.ctx.deps.store.update((data) => ({
+        ...data,
+        trustedKeys: [
+          ...data.trustedKeys.filter(
+            (k) => !(k.host.toLowerCase() === host.host.toLowerCase() && k.port === host.port && k.keyType === key.keyType),
+          ),
+          key,
+        ],
+      }));
       // The "unknown key" message was answered by the user; it is not an error worth keeping.
       conn.forgetLastError();
     }

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import type { FleetEventName, FleetEvents, HostView } from '../../preload/api.js';
 import type { HostRecord } from '../hosts/types.js';
 import type { Credentials } from '../ssh/auth.js';
 import { ConnectError, DEFAULT_CONNECTION_OPTIONS, type HostConnection } from '../ssh/connection.js';
-import type { HostKeySources } from '../ssh/host-keys.js';
+import { GLOBAL_KNOWN_HOSTS_FILES, userKnownHostsFiles, type HostKeySources } from '../ssh/host-keys.js';
 import { ConnectionPool } from '../ssh/pool.js';
 import type { FleetData } from '../store/types.js';
 import type { FleetDeps } from './deps.js';
@@ -41,7 +40,9 @@ export class FleetContext {
     });
     const hostKeys: HostKeySources = {
       trusted: () => this.data().trustedKeys,
-      knownHostsFiles: deps.knownHostsFiles ?? [join(deps.homeDir, '.ssh', 'known_hosts')],
+      // ~/.ssh/known_hosts and known_hosts2, then /etc/ssh/ssh_known_hosts(2) (GLOBAL_KNOWN_HOSTS_FILES).
+      knownHostsFiles: deps.knownHostsFiles ?? userKnownHostsFiles(deps.homeDir),
+      globalKnownHostsFiles: [...GLOBAL_KNOWN_HOSTS_FILES],
     };
     this.pool = new ConnectionPool({
       resolve: (name) => this.data().hosts.find((h) => h.name === name),
@@ -126,16 +127,18 @@ export class FleetContext {
   /** SSH asks here for secrets: kept ones first, the host's password variable, else the user. */
   private credentials(): Credentials {
     return {
-      secret: (host, kind) => {
-        const stored = this.deps.secrets.get(host.name, kind);
+      secret: (host, kind, binding) => {
+        const stored = this.deps.secrets.get(host.name, kind, binding);
         if (stored !== undefined) return stored;
         if (kind === 'password' && host.passwordEnv) return this.env[host.passwordEnv];
         return undefined;
       },
       ask: (host, request) => this.prompts.ask(host.name, request),
-      remember: (host, kind, value, persist) => {
+      boundElsewhere: (host, kind, binding) =>
+        this.deps.secrets.has(host.name, kind) && this.deps.secrets.get(host.name, kind, binding) === undefined,
+      remember: (host, kind, value, persist, binding) => {
         try {
-          this.deps.secrets.set(host.name, kind, value, persist && this.deps.secrets.canPersist());
+          this.deps.secrets.set(host.name, kind, value, persist && this.deps.secrets.canPersist(), binding);
           if (persist) this.publishHosts();
         } catch {
           // The prompt only offers "remember" when it can be honoured; a keychain that vanished

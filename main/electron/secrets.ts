@@ -1,6 +1,7 @@
 /**
  * SecretStore for the desktop app: Electron safeStorage (OS keychain) encrypts, a separate
- * electron-store file (secrets.json in userData) keeps only base64 ciphertexts keyed by host and kind.
+ * electron-store file (secrets.json in userData) keeps only base64 ciphertexts keyed by host and kind,
+ * and beside them the binding (user@host:port and host key fingerprint) each one may be used for.
  * Secrets the user does not want remembered (or that cannot be kept safely) live in memory only.
  *
  * Electron objects are injected (structural types below) so the unit tests run it in plain Node.
@@ -35,6 +36,8 @@ export interface SafeStorageSecretsOptions {
 export const SECRETS_STORE_NAME = 'secrets';
 export const SECRETS_FILE_MODE = 0o600;
 const KV_KEY = 'hosts';
+/** host -> kind -> binding (user@host:port SHA256:...) of each persisted ciphertext; absent = unbound (older files). */
+const KV_BINDINGS = 'bindings';
 const KINDS: readonly SecretKind[] = ['password', 'passphrase'];
 
 type Entry = Partial<Record<SecretKind, string>>;
@@ -67,8 +70,8 @@ export class SafeStorageSecrets implements SecretStore {
   private readonly kv: SecretKv;
   private readonly platform: NodeJS.Platform;
   private readonly log: { warn(message: string): void };
-  /** Session-only secrets, and persisted ones already decrypted. */
-  private readonly memory = new Map<string, Map<SecretKind, string>>();
+  /** Session-only secrets, and persisted ones already decrypted, with their binding. */
+  private readonly memory = new Map<string, Map<SecretKind, { value: string; binding: string | undefined }>>();
 
   constructor(opts: SafeStorageSecretsOptions) {
     this.safe = opts.safeStorage;
@@ -102,14 +105,17 @@ export class SafeStorageSecrets implements SecretStore {
     return this.state() === 'available';
   }
 
-  get(host: string, kind: SecretKind): string | undefined {
+  get(host: string, kind: SecretKind, binding?: string): string | undefined {
     const cached = this.memory.get(host)?.get(kind);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return cached.binding === binding ? cached.value : undefined;
     const cipher = this.readAll().get(host)?.[kind];
     if (cipher === undefined) return undefined;
+    const stored = this.readBindings().get(host)?.[kind];
+    // Bound to another server (or stored before bindings existed while one is asked for): not handed out.
+    if (stored !== binding) return undefined;
     try {
       const value = this.safe.decryptString(Buffer.from(cipher, 'base64'));
-      this.remember(host, kind, value);
+      this.remember(host, kind, value, stored);
       return value;
     } catch (err) {
       // Keychain locked or changed since it was stored: behave as if there were none (the user is asked).
@@ -118,7 +124,7 @@ export class SafeStorageSecrets implements SecretStore {
     }
   }
 
-  set(host: string, kind: SecretKind, value: string, persist: boolean): void {
+  set(host: string, kind: SecretKind, value: string, persist: boolean, binding?: string): void {
     if (persist) {
       const state = this.state();
       if (state !== 'available') {
@@ -128,11 +134,15 @@ export class SafeStorageSecrets implements SecretStore {
       this.update((all) => {
         all.set(host, { ...all.get(host), [kind]: cipher });
       });
+      this.updateBindings((all) => {
+        const { [kind]: _old, ...rest } = all.get(host) ?? {};
+        all.set(host, binding === undefined ? rest : { ...rest, [kind]: binding });
+      });
     } else {
       // A new session-only value replaces any remembered one, which would otherwise be stale.
       this.removePersisted(host, kind);
     }
-    this.remember(host, kind, value);
+    this.remember(host, kind, value, binding);
   }
 
   has(host: string, kind: SecretKind): boolean {
@@ -146,6 +156,7 @@ export class SafeStorageSecrets implements SecretStore {
   delete(host: string): void {
     this.memory.delete(host);
     if (this.readAll().has(host)) this.update((all) => all.delete(host));
+    if (this.readBindings().has(host)) this.updateBindings((all) => all.delete(host));
   }
 
   rename(from: string, to: string): void {
@@ -165,15 +176,24 @@ export class SafeStorageSecrets implements SecretStore {
         if (entry) a.set(to, entry);
       });
     }
+    const bindings = this.readBindings();
+    if (bindings.has(from) || bindings.has(to)) {
+      this.updateBindings((b) => {
+        const entry = b.get(from);
+        b.delete(from);
+        b.delete(to);
+        if (entry) b.set(to, entry);
+      });
+    }
   }
 
-  private remember(host: string, kind: SecretKind, value: string): void {
+  private remember(host: string, kind: SecretKind, value: string, binding: string | undefined): void {
     let m = this.memory.get(host);
     if (!m) {
       m = new Map();
       this.memory.set(host, m);
     }
-    m.set(kind, value);
+    m.set(kind, { value, binding });
   }
 
   private removePersisted(host: string, kind: SecretKind): void {
@@ -188,8 +208,12 @@ export class SafeStorageSecrets implements SecretStore {
 
   /** Reads the ciphertext table defensively: a hand-edited or corrupt file yields fewer entries, never a crash. */
   private readAll(): Map<string, Entry> {
+    return this.readTable(KV_KEY);
+  }
+
+  private readTable(kvKey: string): Map<string, Entry> {
     const out = new Map<string, Entry>();
-    const raw = this.kv.get(KV_KEY);
+    const raw = this.kv.get(kvKey);
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return out;
     for (const [host, value] of Object.entries(raw as Record<string, unknown>)) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
@@ -200,6 +224,18 @@ export class SafeStorageSecrets implements SecretStore {
       if (Object.keys(entry).length > 0) out.set(host, entry);
     }
     return out;
+  }
+
+  private readBindings(): Map<string, Entry> {
+    return this.readTable(KV_BINDINGS);
+  }
+
+  private updateBindings(change: (all: Map<string, Entry>) => void): void {
+    const all = this.readBindings();
+    change(all);
+    const obj: Record<string, Entry> = Object.create(null) as Record<string, Entry>;
+    for (const [host, entry] of all) if (Object.keys(entry).length > 0) obj[host] = entry;
+    this.kv.set(KV_BINDINGS, { ...obj });
   }
 
   private update(change: (all: Map<string, Entry>) => void): void {

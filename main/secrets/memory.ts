@@ -7,7 +7,7 @@ import type { SecretKind, SecretStore } from './types.js';
  * nothing typed there ever reaches the disk.
  */
 export class MemorySecretStore implements SecretStore {
-  private readonly values = new Map<string, string>();
+  private readonly values = new Map<string, { value: string; binding: string | undefined }>();
 
   state(): SecretStorageState {
     return 'unavailable';
@@ -21,18 +21,19 @@ export class MemorySecretStore implements SecretStore {
     return `${host}\u0000${kind}`;
   }
 
-  get(host: string, kind: SecretKind): string | undefined {
-    return this.values.get(this.key(host, kind));
+  get(host: string, kind: SecretKind, binding?: string): string | undefined {
+    const entry = this.values.get(this.key(host, kind));
+    return entry && entry.binding === binding ? entry.value : undefined;
   }
 
-  set(host: string, kind: SecretKind, value: string, persist: boolean): void {
+  set(host: string, kind: SecretKind, value: string, persist: boolean, binding?: string): void {
     if (persist) {
       throw new FleetError(
         'secret-storage-unavailable',
         'Secrets can only be saved by the desktop app (in the system keychain). Here it is kept for this session only.',
       );
     }
-    this.values.set(this.key(host, kind), value);
+    this.values.set(this.key(host, kind), { value, binding });
   }
 
   has(host: string, kind: SecretKind): boolean {

@@ -20,12 +20,17 @@ export interface PromptAnswer {
 
 /** Where authentication gets what it needs: stored secrets, environment variables, and the user. */
 export interface Credentials {
-  /** A stored or session secret, or the password from the host's passwordEnv variable. */
-  secret(host: HostRecord, kind: SecretKind): string | undefined;
+  /**
+   * A stored or session secret kept for this `binding` (secretBinding: user@host:port and the host
+   * key this handshake verified), or the password from the host's passwordEnv variable.
+   */
+  secret(host: HostRecord, kind: SecretKind, binding: string): string | undefined;
+  /** Whether a secret is kept for the host but for another binding (it was not used, so say why when asking). */
+  boundElsewhere(host: HostRecord, kind: SecretKind, binding: string): boolean;
   /** Ask the user; resolves null when nobody can answer (no UI, no terminal) or they cancel. */
   ask(host: HostRecord, request: PromptRequest): Promise<PromptAnswer | null>;
-  /** Called once authentication succeeded with a secret the user typed. */
-  remember(host: HostRecord, kind: SecretKind, value: string, persist: boolean): void;
+  /** Called once authentication succeeded with a secret the user typed; kept for `binding` only. */
+  remember(host: HostRecord, kind: SecretKind, value: string, persist: boolean, binding: string): void;
 }
 
 export interface AuthSession {
@@ -76,12 +81,20 @@ export function createAuthSession(opts: {
   pause: () => void;
   resume: () => void;
   isCancelled: () => boolean;
+  /** The binding of this attempt (user@host:port and the verified host key), known once the key was checked. */
+  binding: () => string;
 }): AuthSession {
   const { host, credentials } = opts;
   const steps = plan(host, opts.homeDir, opts.agentSocket);
   const notes: string[] = [];
   const typed: AuthSession['typed'] = [];
   let index = 0;
+
+  /** Why a kept secret was not used, for the question that replaces it. */
+  const staleNote = (kind: SecretKind): string =>
+    credentials.boundElsewhere(host, kind, opts.binding())
+      ? ` The ${kind} saved for ${host.name} was kept for another server, port, user or host key, so it was not sent; this is ${opts.binding()}.`
+      : '';
 
   const ask = async (request: PromptRequest): Promise<PromptAnswer | null> => {
     opts.pause();
@@ -106,7 +119,7 @@ export function createAuthSession(opts: {
       notes.push(`identity file ${file} is not a private key ssh2 can read (${parsed.message})`);
       return null;
     }
-    const stored = credentials.secret(host, 'passphrase');
+    const stored = credentials.secret(host, 'passphrase', opts.binding());
     if (stored !== undefined && !((parsed = ssh2.utils.parseKey(raw, stored)) instanceof Error)) {
       return { type: 'publickey', username: host.user, key: raw, passphrase: stored };
     }
@@ -117,7 +130,7 @@ export function createAuthSession(opts: {
         title: `Passphrase for ${host.name}`,
         instructions:
           attempt === 1
-            ? `Enter the passphrase for the key ${file}.`
+            ? `Enter the passphrase for the key ${file}.${staleNote('passphrase')}`
             : `That passphrase did not unlock ${file}. Try again (${attempt} of ${MAX_PASSPHRASE_TRIES}).`,
         prompts: [{ text: 'Passphrase', echo: false }],
       });
@@ -139,12 +152,12 @@ export function createAuthSession(opts: {
   };
 
   const passwordFor = async (purpose: string): Promise<string | null> => {
-    const known = credentials.secret(host, 'password');
+    const known = credentials.secret(host, 'password', opts.binding());
     if (known !== undefined) return known;
     const answer = await ask({
       kind: 'password',
       title: `Password for ${host.user}@${host.name}`,
-      instructions: purpose,
+      instructions: purpose + staleNote('password'),
       prompts: [{ text: 'Password', echo: false }],
     });
     if (!answer || opts.isCancelled()) return null;
@@ -160,7 +173,7 @@ export function createAuthSession(opts: {
       void (async () => {
         if (prompts.length === 0) return finish([]);
         // PAM's single "Password:" question is answered with the known password, without asking.
-        const known = credentials.secret(host, 'password');
+        const known = credentials.secret(host, 'password', opts.binding());
         if (known !== undefined && prompts.length === 1 && /password/i.test(prompts[0]!.prompt) && !prompts[0]!.echo) {
           return finish([known]);
         }

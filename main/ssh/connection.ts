@@ -8,6 +8,7 @@ import { createAuthSession, type Credentials } from './auth.js';
 import { ssh2Channels, type SshChannels } from './channels.js';
 import { preferredHostKeyTypes, verifyHostKey, type HostKeySources, type HostKeyVerdict } from './host-keys.js';
 import { PausableTimer } from './pausable-timer.js';
+import { secretBinding } from '../secrets/types.js';
 
 export interface ConnectionOptions {
   /** Deadline for TCP + handshake + auth; paused while a prompt waits for the user. */
@@ -260,7 +261,7 @@ export class HostConnection extends EventEmitter {
         if (err.verdict) {
           extra.fingerprint = err.verdict.presented.fingerprint;
           extra.keyType = err.verdict.presented.keyType;
-          if (err.verdict.verdict === 'changed') extra.expectedFingerprint = err.verdict.expectedFingerprint;
+          if (err.verdict.verdict === 'changed' && !err.verdict.revoked) extra.expectedFingerprint = err.verdict.expectedFingerprint;
         }
         this.setStatus(err.state, err.message, extra);
         if (err.state === 'offline' || err.state === 'error') this.scheduleRetry();
@@ -316,19 +317,24 @@ export class HostConnection extends EventEmitter {
         pause: () => timer.pause(),
         resume: () => timer.resume(),
         isCancelled: () => settled || generation !== this.generation,
+        // Auth runs after the host key was verified (and accepted), so the verdict is the server's key.
+        binding: () => secretBinding(host.user, host.host, host.port, verdict?.presented.fingerprint ?? '(host key not verified)'),
       });
 
       client.on('ready', () => {
         // Without TCP_NODELAY each exec waits ~40 ms on delayed ACKs (FIELD-NOTES).
         client.setNoDelay(true);
-        for (const t of auth.typed) this.ctx.credentials.remember(host, t.kind, t.value, t.persist);
+        const binding = secretBinding(host.user, host.host, host.port, verdict?.presented.fingerprint ?? '(host key not verified)');
+        for (const t of auth.typed) this.ctx.credentials.remember(host, t.kind, t.value, t.persist, binding);
         finish();
       });
       client.on('error', (err: Error & { level?: string }) => {
         if (settled) return;
         if (verdict && verdict.verdict !== 'trusted') {
           const msg =
-            verdict.verdict === 'changed'
+            verdict.verdict === 'changed' && verdict.revoked
+              ? `HOST KEY REVOKED for ${host.host}:${host.port}: the server presents ${verdict.presented.keyType} ${verdict.presented.fingerprint}, a key marked @revoked in ${verdict.source}. Fleetwake will not connect with a revoked key; the server's admin must install a new host key.`
+              : verdict.verdict === 'changed'
               ? `HOST KEY CHANGED for ${host.host}:${host.port}. It was ${verdict.expectedFingerprint} (${verdict.source}), the server now presents ${verdict.presented.fingerprint}. This can mean someone is intercepting the connection. Connect only after confirming the new key with the server's admin.`
               : `Unknown host key for ${host.host}:${host.port}: ${verdict.presented.keyType} ${verdict.presented.fingerprint}. Confirm it to connect.${verdict.note ? ' ' + verdict.note : ''}`;
           return finish(new ConnectError(verdict.verdict === 'changed' ? 'host-key-changed' : 'host-key-unknown', msg, verdict));

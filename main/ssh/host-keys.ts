@@ -14,7 +14,15 @@ export interface PresentedKey {
 export type HostKeyVerdict =
   | { verdict: 'trusted'; presented: PresentedKey }
   | { verdict: 'unknown'; presented: PresentedKey; note?: string }
-  | { verdict: 'changed'; presented: PresentedKey; expectedFingerprint: string; source: string };
+  | {
+      verdict: 'changed';
+      presented: PresentedKey;
+      /** The fingerprint(s) known for the host before (comma-separated when several key types were). */
+      expectedFingerprint: string;
+      source: string;
+      /** The presented key itself is marked @revoked in a known_hosts file (`source`); no old fingerprint applies. */
+      revoked?: true;
+    };
 
 export function fingerprintOf(keyBlob: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '');
@@ -126,8 +134,9 @@ export function knownHostsFilesOf(sources: Pick<HostKeySources, 'knownHostsFiles
 
 /**
  * Decides what to make of a presented host key, from the app's own trusted list and the user's
- * known_hosts files. A key that differs from one we know for the same address and key type is
- * "changed"; so is one marked @revoked. Only "trusted" lets a connection proceed.
+ * known_hosts files. Any key we do not know for an address that has a known key (of any type) is
+ * "changed"; so is one marked @revoked. Only an address with no known key gives "unknown" (first
+ * contact). Only "trusted" lets a connection proceed.
  */
 export function verifyHostKey(host: string, port: number, keyBlob: Buffer, sources: HostKeySources): HostKeyVerdict {
   const presented = describeKey(keyBlob);
@@ -160,17 +169,24 @@ export function verifyHostKey(host: string, port: number, keyBlob: Buffer, sourc
 
   const revoked = known.find((k) => k.revoked && k.key === presented.key);
   if (revoked) {
-    return { verdict: 'changed', presented, expectedFingerprint: '(this key is marked @revoked)', source: revoked.source };
+    return { verdict: 'changed', presented, expectedFingerprint: '(this key is marked @revoked)', source: revoked.source, revoked: true };
   }
-  if (known.some((k) => !k.revoked && k.key === presented.key)) return { verdict: 'trusted', presented };
-  const sameType = known.find((k) => !k.revoked && k.keyType === presented.keyType);
+  const valid = known.filter((k) => !k.revoked);
+  if (valid.some((k) => k.key === presented.key)) return { verdict: 'trusted', presented };
+  const sameType = valid.find((k) => k.keyType === presented.keyType);
   if (sameType) {
     const expectedFingerprint = fingerprintOf(Buffer.from(sameType.key, 'base64'));
     return { verdict: 'changed', presented, expectedFingerprint, source: sameType.source };
   }
-  const otherTypes = [...new Set(known.filter((k) => !k.revoked).map((k) => k.keyType))];
+  // A host we know under another key type that now presents a new type is a changed key too, as
+  // OpenSSH treats it: an impostor answers with whatever type it has. (The handshake asks for the
+  // known types first, so a real host that still has its old key never gets here.)
+  if (valid.length) {
+    const fingerprints = [...new Set(valid.map((k) => fingerprintOf(Buffer.from(k.key, 'base64'))))];
+    const sources = [...new Set(valid.map((k) => k.source))];
+    return { verdict: 'changed', presented, expectedFingerprint: fingerprints.join(', '), source: sources.join(', ') };
+  }
   const notes: string[] = [];
-  if (otherTypes.length) notes.push(`Known with a different key type (${otherTypes.join(', ')}).`);
   if (certAuthorities.length) {
     notes.push(
       `Your known_hosts trusts a certificate authority for ${name} (@cert-authority at ${certAuthorities.join(', ')}), but Fleetwake does not support SSH host certificates: ` +
@@ -180,11 +196,27 @@ export function verifyHostKey(host: string, port: number, keyBlob: Buffer, sourc
   return notes.length ? { verdict: 'unknown', presented, note: notes.join(' ') } : { verdict: 'unknown', presented };
 }
 
-/** Key types we already trust for an address, so the handshake asks the server for those first. */
+/**
+ * Key types already known for an address (Fleetwake's trusted keys, then the known_hosts files), so
+ * the handshake asks the server for those first, as OpenSSH does.
+ */
 export function preferredHostKeyTypes(host: string, port: number, sources: HostKeySources): string[] {
   const types = sources
     .trusted()
     .filter((t) => t.host.toLowerCase() === host.toLowerCase() && t.port === port)
     .map((t) => t.keyType);
+  const read = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const name = knownHostsName(host, port);
+  for (const file of knownHostsFilesOf(sources)) {
+    let text: string;
+    try {
+      text = read(file);
+    } catch {
+      continue;
+    }
+    for (const e of parseKnownHosts(text)) {
+      if (e.marker === null && hostMatchesPatterns(e.patterns, name)) types.push(e.keyType);
+    }
+  }
   return [...new Set(types)];
 }
