@@ -145,8 +145,9 @@ function client(socket: string): Promise<{ sock: net.Socket; lines: any[]; call(
   });
 }
 
+/** Complete marker lines only: the shell creates the file before `date` has written into it. */
 function markers(a: Agent): number {
-  return existsSync(a.marker) ? readFileSync(a.marker, 'utf8').trim().split('\n').length : 0;
+  return existsSync(a.marker) ? readFileSync(a.marker, 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).length : 0;
 }
 
 function cli(a: Agent, args: string[]) {
