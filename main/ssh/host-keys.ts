@@ -140,7 +140,6 @@ export function knownHostsFilesOf(sources: Pick<HostKeySources, 'knownHostsFiles
  */
 export function verifyHostKey(host: string, port: number, keyBlob: Buffer, sources: HostKeySources): HostKeyVerdict {
   const presented = describeKey(keyBlob);
-  const read = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
 
   const known: { keyType: string; key: string; source: string; revoked: boolean }[] = [];
   for (const t of sources.trusted()) {
@@ -150,21 +149,12 @@ export function verifyHostKey(host: string, port: number, keyBlob: Buffer, sourc
   }
   const name = knownHostsName(host, port);
   const certAuthorities: string[] = [];
-  for (const file of knownHostsFilesOf(sources)) {
-    let text: string;
-    try {
-      text = read(file);
-    } catch {
+  for (const { file, e } of knownHostsEntriesFor(name, sources)) {
+    if (e.marker === '@cert-authority') {
+      certAuthorities.push(`${file}:${e.line}`);
       continue;
     }
-    for (const e of parseKnownHosts(text)) {
-      if (!hostMatchesPatterns(e.patterns, name)) continue;
-      if (e.marker === '@cert-authority') {
-        certAuthorities.push(`${file}:${e.line}`);
-        continue;
-      }
-      known.push({ keyType: e.keyType, key: e.key, source: `${file}:${e.line}`, revoked: e.marker === '@revoked' });
-    }
+    known.push({ keyType: e.keyType, key: e.key, source: `${file}:${e.line}`, revoked: e.marker === '@revoked' });
   }
 
   const revoked = known.find((k) => k.revoked && k.key === presented.key);
@@ -205,18 +195,22 @@ export function preferredHostKeyTypes(host: string, port: number, sources: HostK
     .trusted()
     .filter((t) => t.host.toLowerCase() === host.toLowerCase() && t.port === port)
     .map((t) => t.keyType);
+  for (const { e } of knownHostsEntriesFor(knownHostsName(host, port), sources)) {
+    if (e.marker === null) types.push(e.keyType);
+  }
+  return [...new Set(types)];
+}
+
+/** Every known_hosts line (any marker) that names `name`, from the files that can be read. */
+function* knownHostsEntriesFor(name: string, sources: HostKeySources) {
   const read = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
-  const name = knownHostsName(host, port);
   for (const file of knownHostsFilesOf(sources)) {
     let text: string;
     try {
       text = read(file);
     } catch {
-      continue;
+      continue; // a missing or unreadable file simply knows nothing
     }
-    for (const e of parseKnownHosts(text)) {
-      if (e.marker === null && hostMatchesPatterns(e.patterns, name)) types.push(e.keyType);
-    }
+    for (const e of parseKnownHosts(text)) if (hostMatchesPatterns(e.patterns, name)) yield { file, e };
   }
-  return [...new Set(types)];
 }
