@@ -167,24 +167,9 @@ export class SafeStorageSecrets implements SecretStore {
       this.memory.set(to, mem);
       this.memory.delete(from);
     }
-    const all = this.readAll();
-    if (all.has(from) || all.has(to)) {
-      this.update((a) => {
-        const entry = a.get(from);
-        a.delete(from);
-        a.delete(to);
-        if (entry) a.set(to, entry);
-      });
-    }
-    const bindings = this.readBindings();
-    if (bindings.has(from) || bindings.has(to)) {
-      this.updateBindings((b) => {
-        const entry = b.get(from);
-        b.delete(from);
-        b.delete(to);
-        if (entry) b.set(to, entry);
-      });
-    }
+    const names = (m: Map<string, Entry>) => m.has(from) || m.has(to);
+    if (names(this.readAll())) this.update((a) => moveEntry(a, from, to));
+    if (names(this.readBindings())) this.updateBindings((b) => moveEntry(b, from, to));
   }
 
   private remember(host: string, kind: SecretKind, value: string, binding: string | undefined): void {
@@ -245,4 +230,12 @@ export class SafeStorageSecrets implements SecretStore {
     for (const [host, entry] of all) obj[host] = entry;
     this.kv.set(KV_KEY, { ...obj });
   }
+}
+
+/** A renamed host's entry moves to the new name, replacing whatever stood there. */
+function moveEntry<V>(map: Map<string, V>, from: string, to: string): void {
+  const entry = map.get(from);
+  map.delete(from);
+  map.delete(to);
+  if (entry !== undefined) map.set(to, entry);
 }
