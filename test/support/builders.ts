@@ -2,6 +2,7 @@
  * Builders for the contract's data shapes, so a test names only the fields it is about and a new
  * field in the contract is added here once instead of in every test file.
  */
+import type { HostRecord } from '../../main/hosts/types.js';
 import type { GpuSample, HostStatus, HostView, MetricsSample } from '../../preload/api.js';
 
 export function gpuSample(index: number, overrides: Partial<GpuSample> = {}): GpuSample {
@@ -42,8 +43,8 @@ export function metricsSample(t: number, overrides: SampleOverrides = {}): Metri
   };
 }
 
-/** A stored host as the fronts see it: reachable at `<name>.lan:22` as `ml`, nothing else set. */
-export function hostView(name: string, overrides: Partial<HostView> = {}): HostView {
+/** A host as the store keeps it: reachable at `<name>.lan:22` as `ml`, nothing else set. */
+export function hostRecord(name: string, overrides: Partial<HostRecord> = {}): HostRecord {
   return {
     name,
     host: `${name}.lan`,
@@ -55,10 +56,13 @@ export function hostView(name: string, overrides: Partial<HostView> = {}): HostV
     mac: null,
     wolAddress: null,
     wolPort: null,
-    hasStoredPassword: false,
-    hasStoredPassphrase: false,
     ...overrides,
   };
+}
+
+/** A stored host as the fronts see it: a hostRecord with no secret kept. */
+export function hostView(name: string, overrides: Partial<HostView> = {}): HostView {
+  return { ...hostRecord(name), hasStoredPassword: false, hasStoredPassphrase: false, ...overrides };
 }
 
 export function hostStatus(name: string, state: HostStatus['state'], overrides: Partial<HostStatus> = {}): HostStatus {

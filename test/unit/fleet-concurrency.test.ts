@@ -3,17 +3,13 @@
  * processes call the real createFleet(...).addHost (and WakeState's setters) on one folder; nothing may
  * be lost, and a name taken by the other process is refused against the data on disk now.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFleetStore } from '../../main/store/fleet-store.js';
 import { WakeState } from '../../main/sleep/wake/wake-state.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const mod = (...p: string[]) => JSON.stringify(path.join(root, ...p));
+import { AWAIT_START, raceProcesses, repoModule as mod } from '../support/process-race.js';
 
 let dir: string;
 beforeEach(() => {
@@ -28,9 +24,9 @@ import fs from 'node:fs';
 import { createFleet } from ${mod('main', 'fleet.ts')};
 import { MemorySecretStore } from ${mod('main', 'secrets', 'memory.ts')};
 import { openFleetStore } from ${mod('main', 'store', 'fleet-store.ts')};
-const [dir, prefix, count, go] = process.argv.slice(2);
+const [dir, prefix, count] = process.argv.slice(2);
 const fleet = createFleet({ store: openFleetStore(dir), secrets: new MemorySecretStore(), appVersion: '0.0.0-test', homeDir: dir, agentSocket: '', env: {}, wake: { statePath: null } });
-while (!fs.existsSync(go)) await new Promise((r) => setTimeout(r, 2));
+${AWAIT_START}
 let ok = 0;
 let refused = 0;
 for (let i = 0; i < Number(count); i++) {
@@ -46,9 +42,9 @@ process.stdout.write(JSON.stringify({ ok, refused }));
 const WAKE_STATE = `
 import fs from 'node:fs';
 import { WakeState } from ${mod('main', 'sleep', 'wake', 'wake-state.ts')};
-const [file, prefix, count, go] = process.argv.slice(2);
+const [file, prefix, count] = process.argv.slice(2);
 const ws = new WakeState(file);
-while (!fs.existsSync(go)) await new Promise((r) => setTimeout(r, 2));
+${AWAIT_START}
 for (let i = 0; i < Number(count); i++) {
   ws.setAsleep(prefix + '-' + i, { at: i + 1, reason: 'idle' });
   ws.setAdoptedMac(prefix + '-' + i, '52:54:00:00:00:01');
@@ -56,27 +52,11 @@ for (let i = 0; i < Number(count); i++) {
 process.stdout.write(String(count));
 `;
 
-function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 async function race(source: string, target: string, perProcess: number) {
-  const script = path.join(dir, 'race.mts');
-  fs.writeFileSync(script, source);
-  const go = path.join(dir, 'go');
-  const runs = [run(script, [target, 'cli', String(perProcess), go]), run(script, [target, 'app', String(perProcess), go])];
-  // Both are started (tsx takes a moment) before either may begin.
-  await new Promise((r) => setTimeout(r, 2000));
-  fs.writeFileSync(go, '');
-  const results = await Promise.all(runs);
+  const results = await raceProcesses(dir, source, [
+    [target, 'cli', String(perProcess)],
+    [target, 'app', String(perProcess)],
+  ]);
   for (const r of results) {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -4,32 +4,18 @@
  * one folder; every change must survive. Also the lock's own rules: stale takeover, a clear error when
  * it stays held, and update()'s all-or-nothing behaviour.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FleetError } from '../../main/core/errors.js';
-import type { HostRecord } from '../../main/hosts/types.js';
 import { fleetStoreLockPath, openFleetStore } from '../../main/store/fleet-store.js';
 import type { FleetData } from '../../main/store/types.js';
+import { hostRecord } from '../support/builders.js';
+import { AWAIT_START, raceProcesses, repoModule } from '../support/process-race.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const storeModule = path.join(root, 'main', 'store', 'fleet-store.ts');
-
-const host = (name: string): HostRecord => ({
-  name,
-  host: '10.0.0.1',
-  port: 22,
-  user: 'ops',
-  identityFile: null,
-  passwordEnv: null,
-  jump: null,
-  mac: null,
-  wolAddress: null,
-  wolPort: null,
-});
+const host = (name: string) => hostRecord(name, { host: '10.0.0.1', user: 'ops' });
 
 let dir: string;
 beforeEach(() => {
@@ -45,14 +31,14 @@ afterEach(() => {
  */
 const HAMMER = `
 import fs from 'node:fs';
-import { openFleetStore } from ${JSON.stringify(storeModule)};
-const [dir, prefix, count, go] = process.argv.slice(2);
+import { openFleetStore } from ${repoModule('main', 'store', 'fleet-store.ts')};
+const [dir, prefix, count] = process.argv.slice(2);
 const store = openFleetStore(dir);
 const host = (name) => ({ name, host: '10.0.0.1', port: 22, user: 'ops', identityFile: null, passwordEnv: null, jump: null, mac: null, wolAddress: null, wolPort: null });
 const addHost = typeof store.update === 'function'
   ? (h) => store.update((data) => ({ ...data, hosts: [...data.hosts, h] }))
   : (h) => { const data = store.read(); store.write({ ...data, hosts: [...data.hosts, h] }); };
-while (!fs.existsSync(go)) await new Promise((r) => setTimeout(r, 2));
+${AWAIT_START}
 let ok = 0;
 for (let i = 0; i < Number(count); i++) {
   addHost(host(prefix + '-' + i));
@@ -61,30 +47,14 @@ for (let i = 0; i < Number(count); i++) {
 process.stdout.write(String(ok));
 `;
 
-function runHammer(script: string, data: string, prefix: string, count: number, go: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, data, prefix, String(count), go], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('two processes on one data folder', () => {
   it('lose no host when both add hosts as fast as they can', async () => {
-    const script = path.join(dir, 'hammer.mts');
-    fs.writeFileSync(script, HAMMER);
-    const go = path.join(dir, 'go');
     const data = path.join(dir, 'data');
     const perProcess = 250;
-    const runs = [runHammer(script, data, 'cli', perProcess, go), runHammer(script, data, 'app', perProcess, go)];
-    // Both are started (tsx takes a moment) before either may begin.
-    await new Promise((r) => setTimeout(r, 1500));
-    fs.writeFileSync(go, '');
-    const [a, b] = (await Promise.all(runs)) as [Awaited<(typeof runs)[0]>, Awaited<(typeof runs)[0]>];
+    const [a, b] = (await raceProcesses(dir, HAMMER, [
+      [data, 'cli', String(perProcess)],
+      [data, 'app', String(perProcess)],
+    ])) as [Awaited<ReturnType<typeof raceProcesses>>[number], Awaited<ReturnType<typeof raceProcesses>>[number]];
     expect(a.stderr).toBe('');
     expect(b.stderr).toBe('');
     expect([a.code, b.code]).toEqual([0, 0]);
