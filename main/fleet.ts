@@ -89,6 +89,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     onSuspending: (name, ev) => watch.onSuspending(name, ev),
     onResumed: (name, ev) => watch.onResumed(name, ev),
     onIdleStatus: (name, status) => {
+      watch.notePlan(name, status);
       watch.idleDraw.setState(name, status?.state ?? null);
       ctx.emit('idle-status', { name, status });
     },

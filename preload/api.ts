@@ -32,7 +32,7 @@ export const HOST_STATES = [
   'host-key-unknown',
   'host-key-changed',
   'error',
-  /** The agent announced a suspend and the host has been unreachable since. */
+  /** The agent announced a suspend (or planned one for a time now past) and the host has been unreachable since. */
   'asleep',
   /** A magic packet was sent; waiting for the host to come back. */
   'waking',
@@ -91,6 +91,12 @@ export interface HostStatus {
    * status it publishes, so the renderer, the tray and the CLI never re-derive the rule.
    */
   canWake?: boolean;
+  /**
+   * For 'asleep': how the core knows. 'announced': the agent said it was suspending (since = then).
+   * 'planned': nobody heard an announcement, but the agent's last plan was to suspend at `since` and the
+   * host has not answered since.
+   */
+  asleepBasis?: 'announced' | 'planned';
 }
 
 export interface ImportCandidate {

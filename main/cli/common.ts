@@ -50,11 +50,24 @@ export function table(rows: string[][]): string {
 }
 
 export function statusJson(s: HostStatus) {
-  const o: { name: string; state: string; error?: string; fingerprint?: string; keyType?: string; expectedFingerprint?: string } = {
+  const o: {
+    name: string;
+    state: string;
+    error?: string;
+    fingerprint?: string;
+    keyType?: string;
+    expectedFingerprint?: string;
+    asleepSince?: string;
+    asleepBasis?: 'announced' | 'planned';
+  } = {
     name: s.name,
     state: s.state,
   };
   if (s.error) o.error = s.error;
+  if (s.state === 'asleep') {
+    o.asleepSince = new Date(s.since).toISOString();
+    o.asleepBasis = s.asleepBasis ?? 'announced';
+  }
   if (s.state === 'host-key-unknown' || s.state === 'host-key-changed') {
     if (s.fingerprint) o.fingerprint = s.fingerprint;
     if (s.keyType) o.keyType = s.keyType;

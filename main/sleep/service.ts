@@ -104,6 +104,7 @@ export class SleepService implements SleepApi {
       if (e instanceof FleetError && e.code === 'failed') return { name, status: null, message: e.message };
       throw e;
     }
+    this.watch.notePlan(name, status);
     return { name, status };
   }
 
@@ -111,6 +112,7 @@ export class SleepService implements SleepApi {
     this.ctx.getHost(name);
     const checked = checkIdleSettings(settings);
     const status = await this.agentCall(name, 'change the idle settings', () => this.agents.call(name, 'idle.configure', { settings: checked }));
+    this.watch.notePlan(name, status);
     const idle: HostIdle = { name, status };
     this.ctx.emit('idle-status', idle);
     return idle;

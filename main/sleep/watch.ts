@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { HostStatus, SleepPeriod } from '../../preload/api.js';
-import type { NetworkInterfaceInfo, ResumedEvent, SuspendingEvent } from '../../remote-agent/protocol.js';
+import type { IdleStatus, NetworkInterfaceInfo, ResumedEvent, SuspendingEvent } from '../../remote-agent/protocol.js';
 import type { FleetContext } from '../core/context.js';
 import { IdleDrawTracker } from './energy/idle-draw.js';
 import { closeOpenPeriod, recordSleepPeriod } from './energy/index.js';
@@ -31,6 +31,8 @@ export class SleepWatch {
   private readonly waking = new Map<string, number>();
   /** The state last pushed per host, so an asleep host retrying its connection does not flood events. */
   private readonly lastPushed = new Map<string, string>();
+  /** Hosts unreachable before their planned suspend: a timer to show them asleep once it is due. */
+  private readonly planTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: FleetContext,
@@ -48,11 +50,12 @@ export class SleepWatch {
   /** 'asleep' / 'waking' laid over what the SSH connection says (HostState docs in preload/api.ts). */
   overlay(s: HostStatus): HostStatus {
     const mac = this.ctx.data().hosts.find((h) => h.name === s.name)?.mac ?? null;
-    return overlayStatus(s, this.wakeState.asleep(s.name), this.waking.get(s.name), mac);
+    return overlayStatus(s, this.wakeState.asleep(s.name), this.waking.get(s.name), mac, this.wakeState.plan(s.name));
   }
 
   private push(s: HostStatus): void {
     const out = this.overlay(s);
+    this.armPlanTimer(out);
     // A host asleep or waking keeps retrying its connection: one event per overlay state is enough.
     const key = out.state === 'asleep' || out.state === 'waking' ? out.state : `${out.state}|${out.since}|${out.error ?? ''}`;
     if ((out.state === 'asleep' || out.state === 'waking') && this.lastPushed.get(s.name) === key) return;
@@ -61,19 +64,47 @@ export class SleepWatch {
     this.ctx.emit('host-status', out);
   }
 
+  /** An unreachable host whose planned suspend is still ahead is looked at again when it falls due. */
+  private armPlanTimer(out: HostStatus): void {
+    clearTimeout(this.planTimers.get(out.name));
+    this.planTimers.delete(out.name);
+    const plan = this.wakeState.plan(out.name);
+    if ((out.state !== 'offline' && out.state !== 'connecting') || !plan || plan.suspendAt <= Date.now()) return;
+    const timer = setTimeout(() => {
+      this.planTimers.delete(out.name);
+      if (!this.ctx.closed) this.push(this.ctx.pool.statusOf(out.name));
+    }, Math.min(plan.suspendAt - Date.now() + 500, 2 ** 31 - 1));
+    timer.unref();
+    this.planTimers.set(out.name, timer);
+  }
+
   /** Every status of the connection pool comes through here on its way out. */
   onPoolStatus(s: HostStatus): void {
-    // Back online: whatever was announced is over.
+    // Back online: whatever was announced is over, and so is a plan whose time has passed.
     if (s.state === 'online' && this.wakeState.asleep(s.name)) {
       this.wakeState.setAsleep(s.name, null);
       this.updateSleepLog(s.name, (list) => closeOpenPeriod(list, Date.now()));
     }
+    const plan = this.wakeState.plan(s.name);
+    if (s.state === 'online' && plan && plan.suspendAt <= Date.now()) this.wakeState.setPlan(s.name, null);
     this.push(s);
+  }
+
+  /**
+   * Keep the agent's plan (suspend at T if nothing changes), so a host that goes quiet at T is known to
+   * be asleep even when no app was connected to hear it announce the suspend. A status without a plan
+   * (busy, suspend off, dry run) clears it; no status at all (the agent went away) says nothing.
+   */
+  notePlan(name: string, status: IdleStatus | null): void {
+    if (!status) return;
+    const planned = status.suspendAt !== null && !status.dryRun && status.settings.enableSuspend;
+    this.wakeState.setPlan(name, planned ? { suspendAt: status.suspendAt!, heardAt: Date.now() } : null);
   }
 
   onSuspending(name: string, ev: SuspendingEvent): void {
     if (ev.dryRun) return; // the agent only says what it would have done
     this.wakeState.setAsleep(name, { at: ev.at, reason: ev.reason });
+    this.wakeState.setPlan(name, null);
     this.updateSleepLog(name, (list) =>
       recordSleepPeriod(list, { suspendedAt: ev.at, resumedAt: null, reason: ev.reason, wolArmed: ev.wolArmed, wolMessage: ev.wolMessage }, SLEEP_LOG_LIMIT),
     );
@@ -89,14 +120,19 @@ export class SleepWatch {
   noteSamples(samples: { name: string; sample: { sampledAt: number } }[]): void {
     for (const { name, sample } of samples) {
       const mark = this.wakeState.asleep(name);
-      if (mark && sample.sampledAt > mark.at + STALE_ANNOUNCEMENT_MS && this.ctx.pool.statusOf(name).state === 'online') {
+      const online = () => this.ctx.pool.statusOf(name).state === 'online';
+      if (mark && sample.sampledAt > mark.at + STALE_ANNOUNCEMENT_MS && online()) {
         this.wakeState.setAsleep(name, null);
       }
+      // Likewise a plan the box outlived (its suspend failed) says nothing about it any more.
+      const plan = this.wakeState.plan(name);
+      if (plan && sample.sampledAt > plan.suspendAt + STALE_ANNOUNCEMENT_MS && online()) this.wakeState.setPlan(name, null);
     }
   }
 
   onResumed(name: string, ev: ResumedEvent): void {
     this.updateSleepLog(name, (list) => closeOpenPeriod(list, ev.at));
+    this.wakeState.setPlan(name, null);
     this.notifier.woke(name, { sleptSeconds: ev.sleptSeconds });
     if (this.wakeState.asleep(name)) {
       this.wakeState.setAsleep(name, null);
@@ -166,10 +202,14 @@ export class SleepWatch {
   renamed(from: string, to: string): void {
     this.wakeState.rename(from, to);
     this.lastPushed.delete(from);
+    clearTimeout(this.planTimers.get(from));
+    this.planTimers.delete(from);
   }
 
   /** The host is gone under this name (removed, or renamed away): drop what was kept for it. */
   forget(name: string): void {
+    clearTimeout(this.planTimers.get(name));
+    this.planTimers.delete(name);
     this.idleDraw.forget(name);
     this.wakeState.forget(name);
     this.lastPushed.delete(name);

@@ -139,7 +139,7 @@ export abstract class FakeHostsFleet implements Partial<FleetApi>, Pick<HarnessF
     H({ name: 'gpu-4090-home', host: '192.168.1.40', port: 2222, user: 'anna', mac: '04:7c:16:d2:8a:31' }, { state: 'waking' });
     H({ name: 'gpu-h100-2', host: '10.0.4.12', user: 'ml', jump: 'bastion', mac: '9c:63:c0:1a:42:e1' }, { state: 'asleep' });
     this.statuses.set('gpu-h100-2', { ...this.statuses.get('gpu-h100-2')!, since: now - (3 * 3600 + 1480) * 1000 });
-    H({ name: 'tower-3090', host: '192.168.1.52', user: 'anna', mac: '2c:f0:5d:11:7e:90' }, { state: 'asleep' });
+    H({ name: 'tower-3090', host: '192.168.1.52', user: 'anna', mac: '2c:f0:5d:11:7e:90' }, { state: 'asleep', asleepBasis: 'planned' });
     this.statuses.set('tower-3090', { ...this.statuses.get('tower-3090')!, since: now - 26 * 3600_000 });
     H(
       { name: 'render-farm', host: 'render.lan', user: 'root', identityFile: '/home/me/.ssh/render_rsa' },

@@ -17,6 +17,7 @@ import { stopScript } from '../../main/deploy/index.js';
 import { localTargets } from '../../main/sleep/wake/targets.js';
 import type { GuardedTarget } from '../../main/sleep/wake/wake.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
+import { waitFor } from '../support/wait-for.js';
 import { generateKey, type GeneratedKey } from '../support/keys.js';
 import { requireTools } from '../support/require-tools.js';
 import { assertLoopbackTarget, startSleepSim, type SleepSim } from '../support/sleep-sim.js';
@@ -263,8 +264,40 @@ describe('wake on the sshd testbed', () => {
       await expect.poll(async () => (await t.fleet.getIdleStatus(SLEEPY)).status?.state, { timeout: 10_000, interval: 250 }).toBe('warming_up');
       const history = await t.fleet.getSleepHistory(SLEEPY);
       expect(history.some((p) => p.reason === 'idle')).toBe(true);
+    });
+
+    it('nobody connected when it went to sleep: the next look (app and `fleetwake status`) shows it asleep as planned', async () => {
+      await t.waitForState(SLEEPY, 'online', 10_000);
+      // The lid closes the moment the app has heard the plan: the suspend announcement reaches nobody.
+      let lidClosed = false;
+      const off = t.fleet.on('idle-status', (i) => {
+        if (!lidClosed && i.name === SLEEPY && i.status?.suspendAt != null) {
+          lidClosed = true;
+          void t.fleet.disconnectHost(SLEEPY);
+        }
+      });
+      try {
+        await t.fleet.configureIdle(SLEEPY, { enableSuspend: true });
+        await waitFor('an idle status with a planned suspend', () => lidClosed, { timeoutMs: 40_000 });
+      } finally {
+        off();
+      }
+      await sim.waitFor('asleep', 40_000);
+      // The CLI is a new run that heard nothing: it has only what the app kept.
+      const r = await cli(['status', SLEEPY, '--json']);
+      const [s] = JSON.parse(r.stdout);
+      expect(s, r.stderr).toMatchObject({ name: SLEEPY, state: 'asleep', asleepBasis: 'planned' });
+      const text = await cli(['status', SLEEPY]);
+      expect(text.stdout).toMatch(/asleep\s+presumed asleep: its agent planned to suspend at .+ and it has not answered since/);
+      // So does the app, reconnecting in the morning.
+      expect(await t.fleet.connectHost(SLEEPY)).toMatchObject({ state: 'asleep', asleepBasis: 'planned', canWake: true });
+
+      await t.fleet.wakeHost(SLEEPY, { wait: true, timeoutSeconds: 30 });
+      expect((await state(SLEEPY)).state).toBe('online');
       // Stop it suspending again while the file winds down.
       await t.fleet.configureIdle(SLEEPY, { enableSuspend: false });
+      const again = await cli(['status', SLEEPY, '--json']);
+      expect(JSON.parse(again.stdout)[0]).toMatchObject({ state: 'online' });
     });
   });
 });

@@ -1,22 +1,42 @@
 /** Small pure pieces of the sleep/idle feature the Fleet core uses: state overlays and input checks. */
 import type { HostStatus, IdleSettings } from '../../../preload/api.js';
 import { FleetError } from '../../core/errors.js';
-import type { SleepMark } from './wake-state.js';
+import type { SleepMark, SleepPlan } from './wake-state.js';
 
 /** Raw SSH states an overlay may replace; the others (auth, host key, online) need the user or are news. */
 const COVERED = new Set<HostStatus['state']>(['offline', 'connecting']);
 
 /**
  * 'waking' while a magic packet was sent and the host is not back; else 'asleep' when the agent
- * announced a suspend and the host has not been reachable since; else the SSH state itself.
+ * announced a suspend and the host has not been reachable since; else 'asleep' (basis 'planned') when
+ * the agent's last plan was to suspend by now and the host is unreachable: nobody was connected to hear
+ * the announcement (the laptop was closed), but the box went quiet when it said it would; else the SSH
+ * state itself. `now` decides whether the plan is due.
  */
-export function overlayStatus(s: HostStatus, asleep: SleepMark | null, wakingSince: number | undefined, mac: string | null): HostStatus {
+export function overlayStatus(
+  s: HostStatus,
+  asleep: SleepMark | null,
+  wakingSince: number | undefined,
+  mac: string | null,
+  plan: SleepPlan | null = null,
+  now = Date.now(),
+): HostStatus {
   let out = s;
   if (COVERED.has(s.state)) {
     if (wakingSince !== undefined) out = { ...s, state: 'waking', since: wakingSince };
-    else if (asleep) out = { ...s, state: 'asleep', since: asleep.at };
+    else if (asleep) out = { ...s, state: 'asleep', since: asleep.at, asleepBasis: 'announced' };
+    else if (plan && plan.suspendAt <= now) out = { ...s, state: 'asleep', since: plan.suspendAt, asleepBasis: 'planned' };
   }
   return { ...out, canWake: canWake(out.state, mac) };
+}
+
+/** How a host's sleep is known, in words for the CLI and the UI. */
+export function asleepBasisText(s: Pick<HostStatus, 'state' | 'asleepBasis' | 'since'>): string {
+  if (s.state !== 'asleep') return '';
+  const at = new Date(s.since).toLocaleString();
+  return s.asleepBasis === 'planned'
+    ? `presumed asleep: its agent planned to suspend at ${at} and it has not answered since`
+    : `asleep since ${at}, as its agent announced`;
 }
 
 /** The one rule for offering Wake: a host we know is asleep, or an offline one whose MAC we know. */

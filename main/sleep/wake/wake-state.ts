@@ -1,7 +1,9 @@
 /**
  * What the wake feature remembers per host between runs of the app and the CLI, in its own small file
  * next to the fleet store (`wake-state.json`): the last suspend the agent announced (so a host is shown
- * 'asleep' after an app restart) and the network facts learned from the agent (MAC, subnet, broadcast).
+ * 'asleep' after an app restart), the last suspend it planned (so a host that went quiet at that time is
+ * shown asleep even when nobody was connected to hear the announcement) and the network facts learned
+ * from the agent (MAC, subnet, broadcast).
  *
  * The fleet store's schema has no place for learned values; only HostRecord.mac is filled in (when the
  * user left it empty). This file is a cache: a missing or broken one is simply started afresh.
@@ -18,8 +20,17 @@ export interface SleepMark {
   reason: 'idle' | 'manual';
 }
 
+/** The agent's last word on when it will suspend if nothing changes (IdleStatus.suspendAt). */
+export interface SleepPlan {
+  /** ms since epoch: when the box will suspend. */
+  suspendAt: number;
+  /** ms since epoch: when the app heard this plan. */
+  heardAt: number;
+}
+
 interface HostWakeState {
   asleep?: SleepMark | null;
+  plan?: SleepPlan | null;
   net?: LearnedNet | null;
   /** The MAC the app wrote into the host from the agent (not typed by the user): it may be refreshed. */
   adoptedMac?: string | null;
@@ -45,6 +56,9 @@ function hostsFromFile(raw: unknown): Map<string, HostWakeState> {
     const h: HostWakeState = {};
     if (isObject(entry.asleep) && typeof entry.asleep.at === 'number' && (entry.asleep.reason === 'idle' || entry.asleep.reason === 'manual')) {
       h.asleep = { at: entry.asleep.at, reason: entry.asleep.reason };
+    }
+    if (isObject(entry.plan) && Number.isFinite(entry.plan.suspendAt) && Number.isFinite(entry.plan.heardAt)) {
+      h.plan = { suspendAt: entry.plan.suspendAt as number, heardAt: entry.plan.heardAt as number };
     }
     if (isObject(entry.net)) h.net = entry.net as unknown as LearnedNet;
     if (typeof entry.adoptedMac === 'string') h.adoptedMac = entry.adoptedMac;
@@ -114,7 +128,7 @@ export class WakeState {
     this.change((hosts) => {
       const h = { ...hosts.get(name) };
       if (!fn(h)) return false;
-      if (!h.asleep && !h.net && !h.adoptedMac) hosts.delete(name);
+      if (!h.asleep && !h.plan && !h.net && !h.adoptedMac) hosts.delete(name);
       else hosts.set(name, h);
       return true;
     });
@@ -142,6 +156,20 @@ export class WakeState {
       const cur = h.asleep ?? null;
       if (cur === mark || (cur && mark && cur.at === mark.at && cur.reason === mark.reason)) return false;
       h.asleep = mark;
+      return true;
+    });
+  }
+
+  plan(name: string): SleepPlan | null {
+    return this.data.hosts.get(name)?.plan ?? null;
+  }
+
+  /** Written only when the planned time changes: a plan heard again is the same plan. */
+  setPlan(name: string, plan: SleepPlan | null): void {
+    this.update(name, (h) => {
+      const cur = h.plan ?? null;
+      if (cur === plan || (cur && plan && cur.suspendAt === plan.suspendAt)) return false;
+      h.plan = plan;
       return true;
     });
   }

@@ -13,8 +13,8 @@ import { selectMetrics } from '../metrics/store.js';
 import { StatePill } from '../hosts/StatePill.js';
 import { STATE_INFO } from '../hosts/states.js';
 import { selectHost, selectStatus } from '../hosts/store.js';
+import { AsleepSince } from '../sleep/AsleepSince.js';
 import { IdlePanel } from '../sleep/IdlePanel.js';
-import { fmtDuration, fmtWhen } from '../sleep/labels.js';
 import { SleepHistory } from '../sleep/SleepHistory.js';
 import { WakeProgressList } from '../sleep/Wake.js';
 import { GpuProcesses } from './GpuProcesses.js';
@@ -69,9 +69,7 @@ export function HostPage({ name }: { name: string }) {
             {host.jump ? <span className="chip">via {host.jump}</span> : null}
             {sample ? <span className="muted">up {fmtUptime(sample.uptimeSeconds)}</span> : null}
             {state === 'asleep' && status ? (
-              <span className="msg msg-sleep">
-                asleep since {fmtWhen(status.since)} <span className="muted">· {fmtDuration(Date.now() - status.since)}</span>
-              </span>
+              <AsleepSince status={status} className="msg msg-sleep" capital={false} />
             ) : status?.error && !sleeping ? (
               <span className={`msg msg-${STATE_INFO[state].tone}`}>{status.error}</span>
             ) : null}

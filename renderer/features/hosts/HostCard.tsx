@@ -8,7 +8,7 @@ import { agentActionFor } from '../agent/agentAction.js';
 import { selectAgent, selectLatestDeployStep } from '../agent/store.js';
 import { AgentChip, GpuList, SystemMeters } from '../metrics/Metrics.js';
 import { selectMetrics } from '../metrics/store.js';
-import { fmtDuration, fmtWhen } from '../sleep/labels.js';
+import { AsleepSince } from '../sleep/AsleepSince.js';
 import { WakeButton, WakeProgressList } from '../sleep/Wake.js';
 import { connectHost, disconnectHost, forgetSecrets } from './actions.js';
 import { StatePill } from './StatePill.js';
@@ -170,7 +170,7 @@ export const HostCard = memo(function HostCard({ name }: { name: string }) {
       <div className="host-message" data-testid={`host-message-${name}`}>
         {state === 'asleep' && status ? (
           <p className="msg msg-sleep">
-            Asleep since {fmtWhen(status.since)} <span className="muted">· {fmtDuration(Date.now() - status.since)}</span>
+            <AsleepSince status={status} className="asleep-since" />
           </p>
         ) : state === 'waking' ? null : message ? (
           <p className={`msg msg-${info.tone}`}>{message}</p>
