@@ -191,7 +191,13 @@ export interface AppInfo {
   /** Problems found when opening the data store, e.g. a corrupt file moved aside. */
   storeProblems: string[];
   dataDir: string;
+  /** Whether `chooseLocalFile` can open a native file dialog (the desktop app; not the harness). */
+  fileDialog: boolean;
 }
+
+/** What a local file chosen in the native dialog is for; the dialog's title and start folder follow it. */
+export const LOCAL_FILE_PURPOSES = ['identity-file', 'ssh-config'] as const;
+export type LocalFilePurpose = (typeof LOCAL_FILE_PURPOSES)[number];
 
 export type ErrorCode =
   | 'invalid-input'
@@ -349,6 +355,11 @@ export interface PreferencesApi {
 export interface AppApi {
   getAppInfo(): Promise<AppInfo>;
   openExternal(url: string): Promise<void>;
+  /**
+   * Opens the native file dialog; the file the user picks may then be named as a host's identity file
+   * or the ssh config to import, even outside ~/.ssh. null when the user cancels.
+   */
+  chooseLocalFile(purpose: LocalFilePurpose): Promise<string | null>;
 }
 
 /** Each feature's part of the contract, by feature name. */
@@ -390,6 +401,7 @@ type FeatureOf<M extends FleetMethod> = { [F in FleetFeature]: M extends keyof F
  */
 export const FLEET_METHOD_FEATURE = {
   getAppInfo: 'app',
+  chooseLocalFile: 'app',
   listHosts: 'hosts',
   addHost: 'hosts',
   updateHost: 'hosts',

@@ -2,6 +2,7 @@ import type { SecretStore } from '../secrets/types.js';
 import type { ConnectionOptions } from '../ssh/connection.js';
 import type { FleetStore } from '../store/types.js';
 import type { LocalFilePolicy } from '../hosts/local-files.js';
+import type { LocalFilePurpose } from '../../preload/api.js';
 import type { SendOptions, WolTarget } from '../sleep/wake/magic-packet.js';
 import type { GuardedTarget, WakeDeps } from '../sleep/wake/wake.js';
 
@@ -17,6 +18,11 @@ export interface FleetDeps {
    * front limits them (~/.ssh and files picked in a native dialog); absent: any file (CLI, harness).
    */
   localFiles?: LocalFilePolicy;
+  /**
+   * Shows a native open-file dialog and answers the chosen path (null: cancelled); only the Electron
+   * front supplies one. The core records the answer in `localFiles.pickedFiles`.
+   */
+  chooseFile?: (purpose: LocalFilePurpose) => Promise<string | null>;
   /** Opens http(s) links; only the Electron front supplies one. */
   openExternal?: (url: string) => Promise<void>;
   /** ssh-agent socket; defaults to process.env.SSH_AUTH_SOCK. */

@@ -9,8 +9,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell as electronShell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell as electronShell, Tray } from 'electron';
 import ElectronStore from 'electron-store';
+import type { LocalFilePurpose } from '../../preload/api.js';
 import { FleetError } from '../core/errors.js';
 import { createFleet, type Fleet } from '../fleet.js';
 import { openFleetStore } from '../store/fleet-store.js';
@@ -155,9 +156,10 @@ function start(): void {
     secrets,
     appVersion: app.getVersion(),
     homeDir: os.homedir(),
-    // The renderer may name key files and ssh configs only under ~/.ssh or ones the user picked in a
-    // native dialog (none is offered yet, so the set stays empty until one is).
+    // The renderer may name key files and ssh configs only under ~/.ssh or ones the user picked in the
+    // native dialog below (the core adds each pick to pickedFiles).
     localFiles: { allowedDirs: [path.join(os.homedir(), '.ssh')], pickedFiles: new Set<string>() },
+    chooseFile: chooseLocalFile,
     openExternal,
   });
   state.fleet = fleet;
@@ -166,6 +168,18 @@ function start(): void {
   startTray(fleet);
   startNotifications(fleet);
   showWindow();
+}
+
+/** The native open dialog, starting in ~/.ssh; hidden files shown, since keys and configs often are. */
+async function chooseLocalFile(purpose: LocalFilePurpose): Promise<string | null> {
+  const options: Electron.OpenDialogOptions = {
+    title: purpose === 'ssh-config' ? 'Choose an SSH config file to import' : 'Choose the private key for this host',
+    defaultPath: path.join(os.homedir(), '.ssh'),
+    properties: ['openFile', 'showHiddenFiles', 'dontAddToRecent'],
+  };
+  const win = state.window;
+  const r = win && !win.isDestroyed() ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return r.canceled ? null : (r.filePaths[0] ?? null);
 }
 
 async function closeFleet(): Promise<void> {

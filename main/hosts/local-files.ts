@@ -12,8 +12,8 @@ import { expandHome } from './validation.js';
 export interface LocalFilePolicy {
   /** Folders whose files (at any depth) may be named, e.g. ~/.ssh. */
   allowedDirs: readonly string[];
-  /** Files the user picked in a native open dialog (absolute paths). */
-  pickedFiles?: ReadonlySet<string>;
+  /** Files the user picked in a native open dialog (absolute paths); `chooseLocalFile` adds to it. */
+  pickedFiles?: Set<string>;
 }
 
 /** The path with symlinks resolved as far as it exists (a link in ~/.ssh to /etc/shadow is /etc/shadow). */

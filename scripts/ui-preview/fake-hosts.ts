@@ -16,6 +16,7 @@ import type {
   ImportPreview,
   MetricsHistory,
   IdleSettings,
+  LocalFilePurpose,
   Preferences,
 } from '../../preload/api.js';
 import { FleetError } from '../../main/core/errors.js';
@@ -54,7 +55,7 @@ export function view(i: HostInput): HostView {
 export abstract class FakeHostsFleet implements Partial<FleetApi>, Pick<HarnessFleet, 'on'> {
   hosts: HostView[] = [];
   statuses = new Map<string, HostStatus>();
-  appInfo: AppInfo = { version: '0.1.0', secretStorage: 'available', storeProblems: [], dataDir: '/home/me/.config/fleetwake' };
+  appInfo: AppInfo = { version: '0.1.0', secretStorage: 'available', storeProblems: [], dataDir: '/home/me/.config/fleetwake', fileDialog: true };
   protected events = new EventEmitter();
   emit<E extends FleetEventName>(event: E, payload: FleetEvents[E]): void {
     this.events.emit(event, payload);
@@ -281,6 +282,9 @@ export abstract class FakeHostsFleet implements Partial<FleetApi>, Pick<HarnessF
     this.need(name);
   }
   async openExternal(_url: string) {}
+  async chooseLocalFile(purpose: LocalFilePurpose): Promise<string | null> {
+    return purpose === 'ssh-config' ? '/home/me/work/ssh_config' : '/home/me/keys/gpu_ed25519';
+  }
 
   // ---- agents ----
   async getAgentStatuses() {

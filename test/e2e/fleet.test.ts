@@ -27,7 +27,11 @@ beforeAll(async () => {
   await ensureUser('fwte2e');
   await authorizeKey('fwte2e', key.publicKey);
   sshd = await startSshd({ allowUsers: ['fwte2e'] });
-  t = makeTestFleet();
+  // As in the desktop app: the UI may name key files only under ~/.ssh or ones chosen in the file
+  // dialog, which here answers the test key (outside ~/.ssh) as if the user had picked it.
+  const allowedDirs: string[] = [];
+  t = makeTestFleet({ localFiles: { allowedDirs, pickedFiles: new Set() }, chooseFile: async () => key.privatePath });
+  allowedDirs.push(join(t.homeDir, '.ssh'));
   harness = await startHarness({ fleet: t.fleet, rendererDir });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -55,7 +59,6 @@ describe('fleet view in Chromium', () => {
     await page.getByLabel('Host').fill(sshd.host);
     await page.getByLabel('Port').fill('70000');
     await page.getByLabel('User').fill('fwte2e');
-    await page.getByLabel('Identity file').fill(key.privatePath);
     await dialog.getByRole('button', { name: 'Save host' }).click();
     await expect.poll(() => page.getByTestId('field-error-port').textContent()).toMatch(/65535/);
     expect(await page.getByLabel('Name').inputValue()).toBe('gpu-e2e');
@@ -63,6 +66,15 @@ describe('fleet view in Chromium', () => {
     expect(await t.fleet.listHosts()).toEqual([]);
 
     await page.getByLabel('Port').fill(String(sshd.port));
+    // A key file typed outside ~/.ssh is refused beside the field; the same file chosen in the dialog is used.
+    await page.getByLabel('Identity file').fill(key.privatePath);
+    await dialog.getByRole('button', { name: 'Save host' }).click();
+    await expect.poll(() => page.getByTestId('field-error-identityFile').textContent()).toMatch(/outside ~\/\.ssh and was not chosen in a file dialog/);
+    expect(await t.fleet.listHosts()).toEqual([]);
+    await page.getByLabel('Identity file').fill('');
+    await dialog.getByRole('button', { name: 'Browse for the key file' }).click();
+    await expect.poll(() => page.getByLabel('Identity file').inputValue()).toBe(key.privatePath);
+    await screenshot(page, '02b-add-host-key-chosen');
     await dialog.getByRole('button', { name: 'Save host' }).click();
 
     // The host key dialog opens by itself for the new host, showing the real fingerprint.

@@ -122,6 +122,35 @@ describe('local files named by the renderer', () => {
       expect((await fleet.previewSshConfigImport()).candidates.map((c) => c.alias)).toEqual(['a']);
     });
 
+    it('a file chosen in the native dialog may be named afterwards, even outside ~/.ssh; typing it first is refused', async () => {
+      const chosen = path.join(home, 'keys', 'gpu_ed25519');
+      fs.mkdirSync(path.dirname(chosen), { recursive: true });
+      fs.writeFileSync(chosen, 'key');
+      const asked: string[] = [];
+      const answers: (string | null)[] = [null, chosen];
+      const own: LocalFilePolicy = { allowedDirs: [ssh], pickedFiles: new Set() };
+      tf = makeTestFleet({ keepConnected: false, homeDir: home, localFiles: own, chooseFile: async (purpose) => (asked.push(purpose), answers.shift() ?? null) });
+      cleanups.push(() => tf.fleet.close());
+      const fleet = tf.fleet;
+      expect((await fleet.getAppInfo()).fileDialog).toBe(true);
+      await expect(fleet.addHost({ name: 'a', host: '10.0.0.1', identityFile: chosen })).rejects.toMatchObject({ field: 'identityFile' });
+      // Cancelled: nothing chosen, nothing widened.
+      expect(await fleet.chooseLocalFile('identity-file')).toBeNull();
+      await expect(fleet.addHost({ name: 'a', host: '10.0.0.1', identityFile: chosen })).rejects.toMatchObject({ field: 'identityFile' });
+      expect(await fleet.chooseLocalFile('identity-file')).toBe(chosen);
+      expect((await fleet.addHost({ name: 'a', host: '10.0.0.1', identityFile: chosen })).identityFile).toBe(chosen);
+      expect(asked).toEqual(['identity-file', 'identity-file']);
+      // Only that file: its neighbour is still refused.
+      await expect(fleet.updateHost('a', { name: 'a', host: '10.0.0.1', identityFile: path.join(home, 'keys', 'other') })).rejects.toMatchObject({ field: 'identityFile' });
+      await expect(fleet.chooseLocalFile('passwd' as never)).rejects.toMatchObject({ code: 'invalid-input', field: 'purpose' });
+    });
+
+    it('without a dialog (the harness, the CLI) choosing a file says to type the path', async () => {
+      const fleet = fleetWith(policy);
+      expect((await fleet.getAppInfo()).fileDialog).toBe(false);
+      await expect(fleet.chooseLocalFile('ssh-config')).rejects.toThrow(/only available in the desktop app; type the path instead/);
+    });
+
     it('the CLI (no policy) may name any file', async () => {
       const fleet = fleetWith();
       await fleet.addHost({ name: 'a', host: '10.0.0.1', identityFile: path.join(home, 'secret.txt') });

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { FleetApiError, type HostInput, type HostView } from '../../../preload/api.js';
 import { closeDialog } from '../../app/navigation.js';
 import { useFleet } from '../../state/store.js';
@@ -6,6 +6,7 @@ import { ModalButtons } from '../../ui/DialogActions.js';
 import { errorMessage } from '../../ui/format.js';
 import { Modal } from '../../ui/Modal.js';
 import { saveHost } from './actions.js';
+import { ChooseFileButton } from './ChooseFileButton.js';
 
 type FieldName = 'name' | 'host' | 'port' | 'user' | 'identityFile' | 'jump' | 'mac' | 'wolAddress' | 'wolPort';
 type Values = Record<FieldName, string>;
@@ -97,7 +98,7 @@ export function HostDialog({ editName }: { editName?: string }) {
   const field = (
     f: FieldName,
     label: string,
-    opts: { placeholder?: string; hint?: string; mono?: boolean; inputMode?: 'numeric' | 'text'; autoFocus?: boolean } = {},
+    opts: { placeholder?: string; hint?: string; mono?: boolean; inputMode?: 'numeric' | 'text'; autoFocus?: boolean; action?: ReactNode } = {},
   ) => {
     const id = `host-${f}`;
     const err = fieldError?.field === f ? fieldError.message : null;
@@ -105,6 +106,7 @@ export function HostDialog({ editName }: { editName?: string }) {
     return (
       <div className={`field field-${f} ${err ? 'has-error' : ''}`}>
         <label htmlFor={id}>{label}</label>
+        <div className={opts.action ? 'input-with-action' : 'input-plain'}>
         <input
           id={id}
           name={f}
@@ -121,6 +123,8 @@ export function HostDialog({ editName }: { editName?: string }) {
           aria-invalid={err ? true : undefined}
           aria-describedby={describedBy || undefined}
         />
+        {opts.action}
+        </div>
         {err ? (
           <div className="field-error" id={`${id}-error`} data-testid={`field-error-${f}`} role="alert">
             {err}
@@ -153,7 +157,18 @@ export function HostDialog({ editName }: { editName?: string }) {
             {field('port', 'Port', { placeholder: '22', inputMode: 'numeric', mono: true })}
           </div>
           {field('user', 'User', { placeholder: 'e.g. ubuntu', mono: true })}
-          {field('identityFile', 'Identity file', { placeholder: '~/.ssh/id_ed25519', mono: true })}
+          {field('identityFile', 'Identity file', {
+            placeholder: '~/.ssh/id_ed25519',
+            mono: true,
+            action: (
+              <ChooseFileButton
+                purpose="identity-file"
+                label="Browse for the key file"
+                onChosen={(file) => setValues((v) => ({ ...v, identityFile: file }))}
+                onError={(message) => setFieldError({ field: 'identityFile', message })}
+              />
+            ),
+          })}
           <div className={`field field-jump ${jumpErr ? 'has-error' : ''}`}>
             <label htmlFor="host-jump">Jump via</label>
             <select

@@ -1,4 +1,4 @@
-import type { HostInput } from '../../../preload/api.js';
+import type { HostInput, LocalFilePurpose } from '../../../preload/api.js';
 import { getBridge } from '../../bridge/index.js';
 import { applyStatus, watchHost } from './store.js';
 
@@ -27,4 +27,9 @@ export async function removeHost(name: string): Promise<void> {
 /** Forget the password / passphrase saved in the system keychain. */
 export async function forgetSecrets(name: string): Promise<void> {
   await getBridge().forgetSecrets(name);
+}
+
+/** The desktop app's native file dialog; the chosen file may then be used even outside ~/.ssh. null: cancelled. */
+export function chooseLocalFile(purpose: LocalFilePurpose): Promise<string | null> {
+  return getBridge().chooseLocalFile(purpose);
 }

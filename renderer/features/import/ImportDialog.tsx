@@ -4,6 +4,7 @@ import { closeDialog } from '../../app/navigation.js';
 import { ModalButtons } from '../../ui/DialogActions.js';
 import { errorMessage } from '../../ui/format.js';
 import { Modal } from '../../ui/Modal.js';
+import { ChooseFileButton } from '../hosts/ChooseFileButton.js';
 import { importHosts, previewImport } from './actions.js';
 import './import.css';
 
@@ -75,6 +76,7 @@ export function ImportDialog() {
       <form className="import-source" onSubmit={runPreview}>
         <div className="field grow">
           <label htmlFor="import-path">SSH config file</label>
+          <div className="input-with-action">
           <input
             id="import-path"
             className="mono"
@@ -85,6 +87,8 @@ export function ImportDialog() {
             autoComplete="off"
             aria-describedby="import-path-hint"
           />
+          <ChooseFileButton purpose="ssh-config" label="Browse for the SSH config" onChosen={setPath} onError={setError} />
+          </div>
           <div className="field-hint" id="import-path-hint">
             Leave empty to read <span className="mono">~/.ssh/config</span>. Only the file is read; nothing is changed.
           </div>
