@@ -10,6 +10,7 @@ export {
   parseConfig,
   renderDefaultConfig,
   type AgentConfig,
+  type IdleBound,
   type LoadedConfig,
   type LogLevel,
 } from './schema.js';

@@ -132,20 +132,29 @@ const httpUrl: Reader = (v, key) => {
   }
 };
 
+export interface IdleBound {
+  min: number;
+  max: number;
+  integer: boolean;
+  /** The lower bound over RPC (idle.configure), where `min` is only for agent.yaml; absent: `min`. */
+  rpcMin?: number;
+}
+
 /**
- * Bounds shared by agent.yaml and idle.configure (idle/settings.ts). The lower bounds are small so tests
- * can run the whole cycle in seconds; window_seconds < 10 or idle_timeout_seconds < 60 are for tests only.
+ * Bounds shared by agent.yaml and idle.configure (idle/settings.ts). The file's lower bounds are small so
+ * an admin or a test can run the whole cycle in seconds; over the socket, where anyone in the agent's
+ * group may call, a window under 10 s or a timeout under a minute is refused.
  */
 export const IDLE_BOUNDS = {
   cpuIdleThreshold: { min: 0, max: 100, integer: false },
   gpuIdleThreshold: { min: 0, max: 100, integer: false },
-  windowSeconds: { min: 2, max: 86400, integer: true },
-  idleTimeoutSeconds: { min: 1, max: 604800, integer: true },
+  windowSeconds: { min: 2, max: 86400, integer: true, rpcMin: 10 },
+  idleTimeoutSeconds: { min: 1, max: 604800, integer: true, rpcMin: 60 },
   minSamples: { min: 1, max: 100000, integer: true },
   networkThresholdBytesPerSec: { min: 1000, max: 100_000_000_000, integer: false },
-} as const;
+} as const satisfies Record<string, IdleBound>;
 
-const bounded = (b: { min: number; max: number; integer: boolean }) => (b.integer ? wholeNumber(b.min, b.max) : number(b.min, b.max));
+const bounded = (b: IdleBound) => (b.integer ? wholeNumber(b.min, b.max) : number(b.min, b.max));
 
 /** How many samples a window can hold at an interval (the window keeps samples newer than now - window). */
 export function windowCapacity(windowSeconds: number, intervalSeconds: number): number {

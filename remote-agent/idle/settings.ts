@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { IDLE_BOUNDS, minSamplesProblem, type AgentConfig } from '../config/index.js';
+import { IDLE_BOUNDS, minSamplesProblem, type AgentConfig, type IdleBound } from '../config/index.js';
 import type { IdleSettings } from '../protocol.js';
 
 export const SETTINGS_FILE = 'settings.json';
@@ -27,7 +27,7 @@ export const YAML_KEYS: Record<keyof IdleSettings, string> = {
 
 const show = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 60);
 
-/** Checks a partial IdleSettings: every problem, one per field, or the value. */
+/** Checks a partial IdleSettings as it comes over RPC (the RPC floors apply): every problem, one per field, or the value. */
 export function validateIdleSettings(input: unknown): { ok: true; value: Partial<IdleSettings> } | { ok: false; problems: string[] } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, problems: ['settings must be an object'] };
   const problems: string[] = [];
@@ -38,13 +38,16 @@ export function validateIdleSettings(input: unknown): { ok: true; value: Partial
       else problems.push(`enableSuspend must be true or false (got ${show(v)})`);
       continue;
     }
-    const b = (IDLE_BOUNDS as Record<string, { min: number; max: number; integer: boolean }>)[key];
+    const b = (IDLE_BOUNDS as Record<string, IdleBound>)[key];
     if (!b) {
       problems.push(`unknown setting "${key.slice(0, 50)}" (known: ${IDLE_SETTING_KEYS.join(', ')}; commands are set only in agent.yaml)`);
       continue;
     }
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < b.min || v > b.max || (b.integer && !Number.isInteger(v))) {
-      problems.push(`${key} must be ${b.integer ? 'a whole number' : 'a number'} from ${b.min} to ${b.max} (got ${show(v)})`);
+    const min = b.rpcMin ?? b.min;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > b.max || (b.integer && !Number.isInteger(v))) {
+      const fileOnly = b.rpcMin !== undefined && typeof v === 'number' && v >= b.min && v < b.rpcMin && (!b.integer || Number.isInteger(v));
+      const floor = fileOnly ? `; shorter only in agent.yaml: ${YAML_KEYS[key as keyof IdleSettings]}` : '';
+      problems.push(`${key} must be ${b.integer ? 'a whole number' : 'a number'} from ${min} to ${b.max} (got ${show(v)}${floor})`);
       continue;
     }
     (value as Record<string, number>)[key] = v;
