@@ -3,6 +3,7 @@ export {
   ConfigError,
   defaultConfig,
   IDLE_BOUNDS,
+  IDLE_YAML_KEYS,
   minSamplesProblem,
   windowCapacity,
   loadConfig,
