@@ -21,6 +21,8 @@ export const RPC_ERRORS = {
   /** Application errors. */
   MESSAGE_TOO_LARGE: -32001,
   UNAVAILABLE: -32002,
+  /** idle.configure named settings agent.yaml locks (idle.locked); data: { locked: string[]; configFile }. */
+  LOCKED: -32003,
 } as const;
 
 export interface RpcRequest<M extends string = string, P = unknown> {
@@ -255,6 +257,13 @@ export interface IdleStatus {
   /** The suspend command as the admin configured it (read-only; set only in agent.yaml). */
   suspendCommand: string[];
   samples: number;
+  /**
+   * Settings the box's agent.yaml locks (idle.locked): idle.configure refuses to change them. Absent
+   * from agents built before locks existed (nothing is locked there).
+   */
+  locked?: (keyof IdleSettings)[];
+  /** The agent.yaml in force, where the locks and the commands are set. Absent from those agents too. */
+  configFile?: string;
 }
 
 export interface SuspendingEvent {
@@ -279,7 +288,10 @@ export interface AgentMethods {
   'metrics.subscribe': { params: Record<string, never>; result: { intervalSeconds: number } };
   'metrics.unsubscribe': { params: Record<string, never>; result: { ok: true } };
   'idle.status': { params: Record<string, never>; result: IdleStatus };
-  /** Change thresholds / enable; validated, persisted in the state folder; never commands. */
+  /**
+   * Change thresholds / enable; validated, persisted in the state folder; never commands. Settings
+   * agent.yaml locks are refused (RPC_ERRORS.LOCKED), and so are timings under the RPC floors.
+   */
   'idle.configure': { params: { settings: Partial<IdleSettings> }; result: IdleStatus };
   /** Suspend now, with the same pre-suspend steps as an idle suspend. Answers before suspending. */
   'suspend.now': { params: Record<string, never>; result: { at: number; dryRun: boolean } };

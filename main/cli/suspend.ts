@@ -17,6 +17,8 @@ function idleJson(idle: HostIdle) {
     settings: s.settings,
     suspendCommand: s.suspendCommand,
     samples: s.samples,
+    locked: s.locked ?? [],
+    configFile: s.configFile ?? null,
   };
 }
 
@@ -36,6 +38,7 @@ function printIdle(idle: HostIdle, io: CliIo): void {
   const when = s.suspendAt ? `; suspends in ${mmss(left)} (${new Date(s.suspendAt).toLocaleTimeString()}) if nothing changes` : '';
   io.out(`${idle.name}: ${s.state}${s.settings.enableSuspend ? '' : ' (suspend disabled)'}${s.dryRun ? ' (dry run)' : ''}${when}`);
   for (const g of s.gates) io.out(`  ${g.blocking ? 'busy ' : g.status === 'unavailable' ? 'n/a  ' : 'clear'}  ${g.gate.padEnd(14)} ${g.reason}`);
+  if (s.locked?.length) io.out(`  locked by the administrator in ${s.configFile ?? 'agent.yaml'}: ${s.locked.join(', ')}`);
 }
 
 export async function suspendCommand(args: string[], io: CliIo, open: Open): Promise<number> {

@@ -1,12 +1,12 @@
 import type { EnergyReport, HostIdle, IdleSettings, SleepApi, SleepPeriod, SuspendResult, WakeOptions, WakeResult } from '../../preload/api.js';
-import type { IdleStatus } from '../../remote-agent/protocol.js';
+import { RPC_ERRORS, type IdleStatus } from '../../remote-agent/protocol.js';
 import type { AgentManager } from '../agent/manager.js';
 import type { FleetContext } from '../core/context.js';
 import { FleetError } from '../core/errors.js';
 import { computeEnergy, mergeSleepPeriods } from './energy/index.js';
 import type { Notifier } from '../notify/index.js';
 import { SLEEP_LOG_LIMIT } from '../store/schema.js';
-import { checkIdleSettings, idleRefusal } from './wake/idle.js';
+import { checkIdleSettings, idleLocked, idleRefusal } from './wake/idle.js';
 import { wakeHost as runWake, type WakeDeps } from './wake/wake.js';
 import type { SleepWatch } from './watch.js';
 
@@ -82,7 +82,8 @@ export class SleepService implements SleepApi {
       const msg = (e as Error)?.message ?? String(e);
       const code = (e as { code?: number }).code;
       // The agent validates settings itself: its refusal is the user's input being wrong.
-      if (code === -32602) throw idleRefusal(name, msg);
+      if (code === RPC_ERRORS.INVALID_PARAMS) throw idleRefusal(name, msg);
+      if (code === RPC_ERRORS.LOCKED) throw idleLocked(name, msg, (e as { data?: unknown }).data);
       if (code === -32601) throw new FleetError('failed', `The agent on ${name} cannot ${what} (it is too old: upgrade it with fleetwake agent upgrade ${name}).`);
       throw new FleetError('failed', `${name}: could not ${what}: ${msg}`);
     }

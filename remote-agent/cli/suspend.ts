@@ -1,5 +1,6 @@
 /** `suspend status|enable|disable|now`: the idle engine's state and switches, through the daemon. */
 import { clockText } from '../idle/engine.js';
+import { YAML_KEYS } from '../idle/settings.js';
 import type { IdleStatus } from '../protocol.js';
 import { rpcCall } from '../rpc/socket.js';
 import { clientPaths, connectFailure, EXIT, write, type CliIo, type Parsed } from './common.js';
@@ -14,6 +15,7 @@ export function formatIdleStatus(s: IdleStatus, now = Date.now()): string {
     `next:     ${s.suspendAt === null ? 'no suspend planned' : `suspends at ${at(s.suspendAt)} (in ${clockText(Math.max(0, (s.suspendAt - now) / 1000))}) if nothing changes`}`,
     `settings: cpu < ${s.settings.cpuIdleThreshold}%, gpu < ${s.settings.gpuIdleThreshold}%, network < ${s.settings.networkThresholdBytesPerSec} B/s, ` +
       `window ${s.settings.windowSeconds} s, timeout ${s.settings.idleTimeoutSeconds} s, min ${s.settings.minSamples} samples (${s.samples} now)`,
+    ...(s.locked?.length ? [`locked:   ${s.locked.map((k) => YAML_KEYS[k]).join(', ')} (by the administrator in ${s.configFile ?? 'agent.yaml'})`] : []),
     'gates:',
     ...s.gates.map((g) => `  ${GATE_MARK(g).padEnd(3)}${g.gate.padEnd(15)}${g.reason}`),
   ];

@@ -3,6 +3,7 @@ export {
   ConfigError,
   defaultConfig,
   IDLE_BOUNDS,
+  IDLE_YAML_KEYS,
   minSamplesProblem,
   windowCapacity,
   loadConfig,
@@ -10,6 +11,7 @@ export {
   parseConfig,
   renderDefaultConfig,
   type AgentConfig,
+  type IdleBound,
   type LoadedConfig,
   type LogLevel,
 } from './schema.js';

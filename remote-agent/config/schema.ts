@@ -23,6 +23,8 @@ export interface AgentConfig {
     /** argv of an admin's own check (exit 0 = busy), run without a shell; null = none. File only. */
     customCheck: string[] | null;
     customCheckTimeoutSeconds: number;
+    /** Settings idle.configure may not change (idle.locked), in IDLE_YAML_KEYS order. File only. */
+    locked: (keyof IdleSettings)[];
   };
   /** File only: never settable over RPC (root runs it). */
   suspend: { command: string[]; dryRun: boolean; timeoutSeconds: number };
@@ -45,6 +47,7 @@ export function defaultConfig(): AgentConfig {
       networkThresholdBytesPerSec: 1_000_000,
       customCheck: null,
       customCheckTimeoutSeconds: 10,
+      locked: [],
     },
     suspend: { command: ['systemctl', 'suspend'], dryRun: false, timeoutSeconds: 60 },
     wol: { interface: null, enable: true },
@@ -132,20 +135,64 @@ const httpUrl: Reader = (v, key) => {
   }
 };
 
+export interface IdleBound {
+  min: number;
+  max: number;
+  integer: boolean;
+  /** The lower bound over RPC (idle.configure), where `min` is only for agent.yaml; absent: `min`. */
+  rpcMin?: number;
+}
+
 /**
- * Bounds shared by agent.yaml and idle.configure (idle/settings.ts). The lower bounds are small so tests
- * can run the whole cycle in seconds; window_seconds < 10 or idle_timeout_seconds < 60 are for tests only.
+ * Bounds shared by agent.yaml and idle.configure (idle/settings.ts). The file's lower bounds are small so
+ * an admin or a test can run the whole cycle in seconds; over the socket, where anyone in the agent's
+ * group may call, a window under 10 s or a timeout under a minute is refused.
  */
 export const IDLE_BOUNDS = {
   cpuIdleThreshold: { min: 0, max: 100, integer: false },
   gpuIdleThreshold: { min: 0, max: 100, integer: false },
-  windowSeconds: { min: 2, max: 86400, integer: true },
-  idleTimeoutSeconds: { min: 1, max: 604800, integer: true },
+  windowSeconds: { min: 2, max: 86400, integer: true, rpcMin: 10 },
+  idleTimeoutSeconds: { min: 1, max: 604800, integer: true, rpcMin: 60 },
   minSamples: { min: 1, max: 100000, integer: true },
   networkThresholdBytesPerSec: { min: 1000, max: 100_000_000_000, integer: false },
-} as const;
+} as const satisfies Record<string, IdleBound>;
 
-const bounded = (b: { min: number; max: number; integer: boolean }) => (b.integer ? wholeNumber(b.min, b.max) : number(b.min, b.max));
+/** The agent.yaml key (in the idle section) of each setting idle.configure may change, in file order. */
+export const IDLE_YAML_KEYS: Readonly<Record<keyof IdleSettings, string>> = {
+  cpuIdleThreshold: 'cpu_idle_threshold',
+  gpuIdleThreshold: 'gpu_idle_threshold',
+  windowSeconds: 'window_seconds',
+  idleTimeoutSeconds: 'idle_timeout_seconds',
+  minSamples: 'min_samples',
+  enableSuspend: 'enable_suspend',
+  networkThresholdBytesPerSec: 'network_threshold_bytes_per_sec',
+};
+
+const bounded = (b: IdleBound) => (b.integer ? wholeNumber(b.min, b.max) : number(b.min, b.max));
+
+const LOCKABLE = Object.entries(IDLE_YAML_KEYS) as [keyof IdleSettings, string][];
+/** Idle keys that only agent.yaml sets anyway: nothing over the socket can change them. */
+const FILE_ONLY_IDLE_KEYS = ['custom_check', 'custom_check_timeout_seconds', 'locked'];
+
+/** idle.locked: `all`, one setting name, or a list of them (null or [] locks nothing). */
+const lockList: Reader = (v, key) => {
+  if (v === null) return { ok: true, value: [] };
+  if (v === 'all' || (Array.isArray(v) && v.length === 1 && v[0] === 'all')) return { ok: true, value: LOCKABLE.map(([field]) => field) };
+  const names = typeof v === 'string' ? [v] : Array.isArray(v) ? v : null;
+  if (names === null) return { ok: false, reason: `${key} must be all, a setting name or a list of setting names (got ${show(v)})` };
+  const chosen = new Set<string>();
+  for (const name of names) {
+    if (name === 'all') return { ok: false, reason: `${key}: "all" stands alone, not in a list` };
+    if (typeof name === 'string' && FILE_ONLY_IDLE_KEYS.includes(name)) {
+      return { ok: false, reason: `${key}: ${name} is set only in agent.yaml and never over the socket; it needs no lock` };
+    }
+    if (typeof name !== 'string' || !LOCKABLE.some(([, yaml]) => yaml === name)) {
+      return { ok: false, reason: `${key}: unknown setting ${show(name)} (lockable: ${LOCKABLE.map(([, yaml]) => yaml).join(', ')}; or all)` };
+    }
+    chosen.add(name);
+  }
+  return { ok: true, value: LOCKABLE.filter(([, yaml]) => chosen.has(yaml)).map(([field]) => field) };
+};
 
 /** How many samples a window can hold at an interval (the window keeps samples newer than now - window). */
 export function windowCapacity(windowSeconds: number, intervalSeconds: number): number {
@@ -181,6 +228,7 @@ const SCHEMA: Record<string, Record<string, [string, Reader]>> = {
     network_threshold_bytes_per_sec: ['networkThresholdBytesPerSec', bounded(IDLE_BOUNDS.networkThresholdBytesPerSec)],
     custom_check: ['customCheck', argv({ optional: true })],
     custom_check_timeout_seconds: ['customCheckTimeoutSeconds', number(0.5, 300)],
+    locked: ['locked', lockList],
   },
   suspend: {
     command: ['command', argv({ optional: false })],
@@ -315,6 +363,10 @@ idle:
   # Your own check, run without a shell each sample: exit 0 means "busy, stay awake".
   # custom_check: [/usr/local/bin/backup-running]
   custom_check_timeout_seconds: ${d.idle.customCheckTimeoutSeconds}
+  # Settings the app (or anyone who may use the agent's socket) cannot change: all, or some of
+  # cpu_idle_threshold, gpu_idle_threshold, window_seconds, idle_timeout_seconds, min_samples,
+  # enable_suspend, network_threshold_bytes_per_sec. A locked setting is the value in this file.
+  # locked: [enable_suspend, idle_timeout_seconds]
 
 suspend:
   # Run (without a shell) to suspend; a list of arguments or a string split on spaces.

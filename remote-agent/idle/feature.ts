@@ -48,7 +48,22 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
 
   function toIdleStatus(s: EngineStatus): IdleStatus {
     const cfg = ctx.config();
-    return { ...s, dryRun: cfg.suspend.dryRun, suspendCommand: [...cfg.suspend.command] };
+    return { ...s, dryRun: cfg.suspend.dryRun, suspendCommand: [...cfg.suspend.command], locked: [...cfg.idle.locked], configFile: ctx.paths.configFile };
+  }
+
+  /**
+   * An override of a setting agent.yaml now locks is gone for good: it no longer counts, and when the
+   * admin unlocks the setting again it starts from the file's value, not from an old app choice.
+   */
+  function dropLockedOverrides(): void {
+    const stale = ctx.config().idle.locked.filter((k) => settingsStore.overrides[k] !== undefined);
+    if (stale.length === 0) return;
+    try {
+      settingsStore.drop(stale);
+      log.info('agent.yaml locks settings the app had set: the file wins', { keys: stale.map((k) => YAML_KEYS[k]).join(',') });
+    } catch (err) {
+      log.error('cannot update the idle settings file', { file: settingsStore.path, error: err });
+    }
   }
 
   function status(): IdleStatus {
@@ -63,8 +78,18 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
     ctx.notify('idle.status', toIdleStatus(s), (c) => c.subscribed);
   }
 
-  /** idle.configure: validated params in; cross-field check, persisted, applied. */
+  /** idle.configure: validated params in; locks, cross-field check, persisted, applied. */
   function configure(changes: Partial<IdleSettings>): IdleStatus {
+    // Any locked key refuses the whole request, even at its current value: the answer never depends on
+    // what the file says right now, and a client learns of the lock the first time it tries.
+    const locked = ctx.config().idle.locked.filter((k) => Object.hasOwn(changes, k));
+    if (locked.length > 0) {
+      throw new RpcError(
+        RPC_ERRORS.LOCKED,
+        `${locked.join(', ')} ${locked.length === 1 ? 'is' : 'are'} locked by the box's administrator in ${ctx.paths.configFile} (idle.locked); nothing was changed`,
+        { locked, configFile: ctx.paths.configFile },
+      );
+    }
     const problem = crossFieldProblem({ ...settings(), ...changes }, ctx.config().metrics.intervalSeconds);
     if (problem) throw new RpcError(RPC_ERRORS.INVALID_PARAMS, `invalid params: ${problem}`);
     if (Object.keys(changes).length > 0) {
@@ -91,7 +116,8 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
       'idle.configure': {
         params: {
           settings: required((v) => {
-            const r = validateIdleSettings(v);
+            // Locked keys are left to the handler, which refuses them whatever their value.
+            const r = validateIdleSettings(v, ctx.config().idle.locked);
             return r.ok ? null : r.problems.join('; ');
           }),
         },
@@ -105,6 +131,7 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
     },
 
     restore(): void {
+      dropLockedOverrides();
       const badLines = sleepHistory.load();
       if (badLines > 0) log.warn('sleep history: skipped unreadable lines', { lines: badLines });
       if (sleepHistory.open()) {
@@ -167,6 +194,7 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
           log.error('cannot update the idle settings file', { file: settingsStore.path, error: err });
         }
       }
+      dropLockedOverrides();
       engine.configure(engineSettings());
     },
 

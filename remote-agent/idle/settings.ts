@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { IDLE_BOUNDS, minSamplesProblem, type AgentConfig } from '../config/index.js';
+import { IDLE_BOUNDS, IDLE_YAML_KEYS, minSamplesProblem, type AgentConfig, type IdleBound } from '../config/index.js';
 import type { IdleSettings } from '../protocol.js';
 
 export const SETTINGS_FILE = 'settings.json';
@@ -15,36 +15,35 @@ const NUMERIC = Object.keys(IDLE_BOUNDS) as (keyof typeof IDLE_BOUNDS)[];
 export const IDLE_SETTING_KEYS: readonly (keyof IdleSettings)[] = [...NUMERIC, 'enableSuspend'];
 
 /** The agent.yaml key of each setting, for messages that an admin can act on. */
-export const YAML_KEYS: Record<keyof IdleSettings, string> = {
-  cpuIdleThreshold: 'idle.cpu_idle_threshold',
-  gpuIdleThreshold: 'idle.gpu_idle_threshold',
-  windowSeconds: 'idle.window_seconds',
-  idleTimeoutSeconds: 'idle.idle_timeout_seconds',
-  minSamples: 'idle.min_samples',
-  enableSuspend: 'idle.enable_suspend',
-  networkThresholdBytesPerSec: 'idle.network_threshold_bytes_per_sec',
-};
+export const YAML_KEYS = Object.fromEntries(Object.entries(IDLE_YAML_KEYS).map(([k, yaml]) => [k, `idle.${yaml}`])) as Record<keyof IdleSettings, string>;
 
 const show = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 60);
 
-/** Checks a partial IdleSettings: every problem, one per field, or the value. */
-export function validateIdleSettings(input: unknown): { ok: true; value: Partial<IdleSettings> } | { ok: false; problems: string[] } {
+/**
+ * Checks a partial IdleSettings as it comes over RPC (the RPC floors apply): every problem, one per
+ * field, or the value. Keys in `skip` are passed over, whatever their value (the caller refuses them).
+ */
+export function validateIdleSettings(input: unknown, skip: readonly string[] = []): { ok: true; value: Partial<IdleSettings> } | { ok: false; problems: string[] } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, problems: ['settings must be an object'] };
   const problems: string[] = [];
   const value: Partial<IdleSettings> = {};
   for (const [key, v] of Object.entries(input)) {
+    if (skip.includes(key)) continue;
     if (key === 'enableSuspend') {
       if (typeof v === 'boolean') value.enableSuspend = v;
       else problems.push(`enableSuspend must be true or false (got ${show(v)})`);
       continue;
     }
-    const b = (IDLE_BOUNDS as Record<string, { min: number; max: number; integer: boolean }>)[key];
+    const b = (IDLE_BOUNDS as Record<string, IdleBound>)[key];
     if (!b) {
       problems.push(`unknown setting "${key.slice(0, 50)}" (known: ${IDLE_SETTING_KEYS.join(', ')}; commands are set only in agent.yaml)`);
       continue;
     }
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < b.min || v > b.max || (b.integer && !Number.isInteger(v))) {
-      problems.push(`${key} must be ${b.integer ? 'a whole number' : 'a number'} from ${b.min} to ${b.max} (got ${show(v)})`);
+    const min = b.rpcMin ?? b.min;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > b.max || (b.integer && !Number.isInteger(v))) {
+      const fileOnly = b.rpcMin !== undefined && typeof v === 'number' && v >= b.min && v < b.rpcMin && (!b.integer || Number.isInteger(v));
+      const floor = fileOnly ? `; shorter only in agent.yaml: ${YAML_KEYS[key as keyof IdleSettings]}` : '';
+      problems.push(`${key} must be ${b.integer ? 'a whole number' : 'a number'} from ${min} to ${b.max} (got ${show(v)}${floor})`);
       continue;
     }
     (value as Record<string, number>)[key] = v;
@@ -65,8 +64,10 @@ export function fileSettings(config: AgentConfig): IdleSettings {
   };
 }
 
+/** agent.yaml's settings with the app's overrides on top, except where agent.yaml locks a setting. */
 export function effectiveSettings(config: AgentConfig, overrides: Partial<IdleSettings>): IdleSettings {
-  return { ...fileSettings(config), ...overrides };
+  const free = Object.fromEntries(Object.entries(overrides).filter(([k]) => !config.idle.locked.includes(k as keyof IdleSettings)));
+  return { ...fileSettings(config), ...free };
 }
 
 /** Why these settings cannot work together at this interval, or null. */

@@ -104,6 +104,7 @@ beforeAll(async () => {
     '  idle_timeout_seconds: 6',
     '  min_samples: 2',
     '  enable_suspend: false',
+    '  locked: [gpu_idle_threshold]',
     'suspend:',
     `  command: [${sim.suspendCommand.map((a) => JSON.stringify(a)).join(', ')}]`,
     '',
@@ -216,6 +217,13 @@ describe('sleep and wake in Chromium', () => {
     expect(await panel.getByTestId('gate-high_gpu').getAttribute('data-status')).toBe('unavailable');
     expect(await panel.getByTestId('gate-ollama_busy').getAttribute('data-status')).toBe('unavailable');
     await screenshot(page, '23-sleep-idle-panel-off');
+
+    // gpu_idle_threshold is locked in agent.yaml: read-only here, saying who locked it where; the core
+    // refuses it too, on that field.
+    expect(await panel.getByTestId('idle-field-gpuIdleThreshold').isDisabled()).toBe(true);
+    expect(await panel.getByTestId('idle-field-cpuIdleThreshold').isDisabled()).toBe(false);
+    expect(await panel.getByTestId('idle-locked-note').textContent()).toContain(`Locked by the administrator in ${join(configDir(), 'agent.yaml')}`);
+    await expect(t.fleet.configureIdle(HOST, { gpuIdleThreshold: 50 })).rejects.toMatchObject({ code: 'conflict', field: 'gpuIdleThreshold' });
 
     // A bad threshold is refused with the field named, and nothing changes on the agent.
     const before = (await t.fleet.getIdleStatus(HOST)).status!.settings;

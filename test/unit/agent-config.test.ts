@@ -120,6 +120,7 @@ idle:
   network_threshold_bytes_per_sec: 250000
   custom_check: [/usr/local/bin/backup-running, --quiet]
   custom_check_timeout_seconds: 4
+  locked: [enable_suspend, idle_timeout_seconds]
 suspend:
   command: /usr/bin/systemctl hibernate
   dry_run: true
@@ -144,6 +145,7 @@ ollama:
         networkThresholdBytesPerSec: 250000,
         customCheck: ['/usr/local/bin/backup-running', '--quiet'],
         customCheckTimeoutSeconds: 4,
+        locked: ['idleTimeoutSeconds', 'enableSuspend'],
       },
       suspend: { command: ['/usr/bin/systemctl', 'hibernate'], dryRun: true, timeoutSeconds: 20 },
       wol: { interface: 'enp3s0', enable: false },
@@ -197,6 +199,33 @@ ollama:
   it('an unknown key is an error naming the key and its line', () => {
     expect(() => parseConfig('metrics:\n  interval_seconds: 5\n  intervall: 3\n')).toThrow(/^agent\.yaml line 3: unknown key "metrics\.intervall"/);
     expect(() => parseConfig('\nmetric:\n  interval_seconds: 5\n')).toThrow(/^agent\.yaml line 2: unknown key "metric"/);
+  });
+
+  it('idle.locked: nothing by default; all, one key or a list of idle keys, in one order, without repeats', () => {
+    const ALL = ['cpuIdleThreshold', 'gpuIdleThreshold', 'windowSeconds', 'idleTimeoutSeconds', 'minSamples', 'enableSuspend', 'networkThresholdBytesPerSec'];
+    expect(defaultConfig().idle.locked).toEqual([]);
+    expect(parseConfig('idle:\n  locked: all\n').idle.locked).toEqual(ALL);
+    expect(parseConfig('idle:\n  locked: enable_suspend\n').idle.locked).toEqual(['enableSuspend']);
+    expect(parseConfig('idle:\n  locked: [enable_suspend, idle_timeout_seconds, enable_suspend]\n').idle.locked).toEqual(['idleTimeoutSeconds', 'enableSuspend']);
+    expect(parseConfig('idle:\n  locked:\n    - min_samples\n    - window_seconds\n').idle.locked).toEqual(['windowSeconds', 'minSamples']);
+    expect(parseConfig('idle:\n  locked: []\n').idle.locked).toEqual([]);
+    expect(parseConfig('idle:\n  locked: null\n').idle.locked).toEqual([]);
+  });
+
+  it.each([
+    [
+      'idle:\n  locked: [enable_suspend, idle_timeout]\n',
+      'agent.yaml line 2: idle.locked: unknown setting "idle_timeout" (lockable: cpu_idle_threshold, gpu_idle_threshold, window_seconds, idle_timeout_seconds, min_samples, enable_suspend, network_threshold_bytes_per_sec; or all)',
+    ],
+    ['idle:\n  locked: everything\n', 'agent.yaml line 2: idle.locked: unknown setting "everything" (lockable: '],
+    [
+      'idle:\n  locked: [custom_check]\n',
+      'agent.yaml line 2: idle.locked: custom_check is set only in agent.yaml and never over the socket; it needs no lock',
+    ],
+    ['idle:\n  locked: true\n', 'agent.yaml line 2: idle.locked must be all, a setting name or a list of setting names (got true)'],
+    ['idle:\n  locked: [all, min_samples]\n', 'agent.yaml line 2: idle.locked: "all" stands alone, not in a list'],
+  ])('idle.locked rejects %j', (src, message) => {
+    expect(() => parseConfig(src)).toThrow(message);
   });
 
   it('YAML syntax errors carry the file name and line', () => {

@@ -340,7 +340,7 @@ describe('idle.configure and settings persistence', () => {
     const r = await a.call('idle.configure', { settings: { cpuIdleThreshold: 150, windowSeconds: 2.5, enableSuspend: 'yes', suspendCommand: ['rm'] } });
     expect(r.error.code).toBe(RPC_ERRORS.INVALID_PARAMS);
     expect(r.error.message).toBe(
-      'invalid params: cpuIdleThreshold must be a number from 0 to 100 (got 150); windowSeconds must be a whole number from 2 to 86400 (got 2.5); ' +
+      'invalid params: cpuIdleThreshold must be a number from 0 to 100 (got 150); windowSeconds must be a whole number from 10 to 86400 (got 2.5); ' +
         'enableSuspend must be true or false (got "yes"); unknown setting "suspendCommand" (known: cpuIdleThreshold, gpuIdleThreshold, windowSeconds, ' +
         'idleTimeoutSeconds, minSamples, networkThresholdBytesPerSec, enableSuspend; commands are set only in agent.yaml)',
     );

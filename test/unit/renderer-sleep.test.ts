@@ -6,7 +6,7 @@ import { hashWithoutHost, hostFromHash } from '../../renderer/app/deeplink.js';
 import { openEnergy } from '../../renderer/app/navigation.js';
 import { selectSummary } from '../../renderer/features/fleet/summary.js';
 import { applyHosts, applyStatus } from '../../renderer/features/hosts/store.js';
-import { fmtCountdown, fmtDuration, fmtKwh, fmtMoney, wakeStepViews } from '../../renderer/features/sleep/labels.js';
+import { fmtCountdown, fmtDuration, fmtKwh, fmtMoney, idleLocks, wakeStepViews } from '../../renderer/features/sleep/labels.js';
 import {
   applyIdle,
   applySleepHistory,
@@ -74,6 +74,19 @@ describe('idle status per host', () => {
     const a2 = selectIdle('a')(useFleet.getState());
     applyIdle({ name: 'a', status: status(30) } as HostIdle);
     expect(selectIdle('a')(useFleet.getState())).toBe(a2);
+  });
+
+  it('locked settings: which, and the note that says who locked them where', () => {
+    const none = idleLocks(status(null));
+    expect(none.keys.size).toBe(0);
+    expect(none.note).toBeNull();
+    const locked = idleLocks({ ...status(null), locked: ['idleTimeoutSeconds', 'enableSuspend'], configFile: '/etc/fleetwake/agent.yaml' });
+    expect([...locked.keys]).toEqual(['idleTimeoutSeconds', 'enableSuspend']);
+    expect(locked.isLocked('enableSuspend')).toBe(true);
+    expect(locked.isLocked('cpuIdleThreshold')).toBe(false);
+    expect(locked.note).toBe('Locked by the administrator in /etc/fleetwake/agent.yaml');
+    // An agent that does not say where its file is still gets an honest note.
+    expect(idleLocks({ ...status(null), locked: ['minSamples'] }).note).toBe("Locked by the administrator in the agent's agent.yaml");
   });
 
   it('sleep history is kept newest first', () => {

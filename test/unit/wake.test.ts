@@ -7,7 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentStatus, HostState, HostStatus, WakeProgress } from '../../preload/api.js';
 import { FleetError } from '../../main/core/errors.js';
 import type { HostRecord } from '../../main/hosts/types.js';
-import { checkIdleSettings, idleRefusal, overlayStatus } from '../../main/sleep/wake/idle.js';
+import { checkIdleSettings, idleLocked, idleRefusal, overlayStatus } from '../../main/sleep/wake/idle.js';
+import { SleepService } from '../../main/sleep/service.js';
+import { AgentRpcError } from '../../main/agent/client.js';
+import { RPC_ERRORS } from '../../remote-agent/protocol.js';
 import { checkMac, isMagicPacketFor, magicPacket, magicPacketMac, sendMagicPackets, type WolTarget } from '../../main/sleep/wake/magic-packet.js';
 import { isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from '../../main/sleep/wake/targets.js';
 import { macToStore, WakeState } from '../../main/sleep/wake/wake-state.js';
@@ -202,6 +205,37 @@ describe('state overlays and persistence', () => {
     expect(e.message).toBe('gpu1: cpuIdleThreshold must be a number from 0 to 100 (got 250); windowSeconds must be a whole number from 2 to 86400 (got 1).');
     expect(idleRefusal('gpu1', 'invalid params: minSamples: 40 samples cannot fit').field).toBe('minSamples');
     expect(idleRefusal('gpu1', 'invalid params: settings must be an object').field).toBe('settings');
+  });
+
+  it("turns the agent's lock refusal into a conflict on the first locked field, naming the file", () => {
+    const msg = "idleTimeoutSeconds, enableSuspend are locked by the box's administrator in /etc/fleetwake/agent.yaml (idle.locked); nothing was changed";
+    const e = idleLocked('gpu1', msg, { locked: ['idleTimeoutSeconds', 'enableSuspend'], configFile: '/etc/fleetwake/agent.yaml' });
+    expect(e).toMatchObject({ code: 'conflict', field: 'idleTimeoutSeconds' });
+    expect(e.message).toBe(`gpu1: ${msg}.`);
+    // Odd data from an agent never names a field the form does not have.
+    expect(idleLocked('gpu1', 'locked', { locked: ['rm -rf'] }).field).toBe('settings');
+    expect(idleLocked('gpu1', 'locked', undefined).field).toBe('settings');
+  });
+
+  it('configureIdle answers a locked setting with that conflict and announces no change', async () => {
+    const emitted: string[] = [];
+    const lockedError = new AgentRpcError(RPC_ERRORS.LOCKED, "enableSuspend is locked by the box's administrator in /etc/fleetwake/agent.yaml (idle.locked); nothing was changed", {
+      locked: ['enableSuspend'],
+      configFile: '/etc/fleetwake/agent.yaml',
+    });
+    const ctx = {
+      getHost: () => ({}),
+      pool: { statusOf: () => ({ state: 'online' }) },
+      onlineConnection: async () => undefined,
+      emit: (name: string) => emitted.push(name),
+    };
+    const agents = { ready: async () => ({ state: 'running' }), connected: () => true, call: async () => Promise.reject(lockedError) };
+    const watch = { wakeState: { asleep: () => null } };
+    const service = new SleepService(ctx as never, agents as never, watch as never, {} as never);
+    const err = await service.configureIdle('gpu1', { enableSuspend: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FleetError);
+    expect(err).toMatchObject({ code: 'conflict', field: 'enableSuspend', message: `gpu1: ${lockedError.message}.` });
+    expect(emitted).toEqual([]);
   });
 
   it('checks wake options', () => {

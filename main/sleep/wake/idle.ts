@@ -76,3 +76,15 @@ export function idleRefusal(host: string, agentMessage: string): FleetError {
   const field = first !== undefined && KNOWN.includes(first as keyof IdleSettings) ? first : 'settings';
   return new FleetError('invalid-input', `${host}: ${text.endsWith('.') ? text : `${text}.`}`, field);
 }
+
+/**
+ * The agent's refusal of settings its agent.yaml locks (RPC_ERRORS.LOCKED): nothing the user types can
+ * fix it, so a conflict, on the first locked field the form has. The agent's message names the keys
+ * and the file; `data` is what it sent beside it, trusted only for a known field name.
+ */
+export function idleLocked(host: string, agentMessage: string, data: unknown): FleetError {
+  const locked = (data as { locked?: unknown } | undefined)?.locked;
+  const first = Array.isArray(locked) ? locked[0] : undefined;
+  const field = typeof first === 'string' && KNOWN.includes(first as keyof IdleSettings) ? first : 'settings';
+  return new FleetError('conflict', `${host}: ${agentMessage.endsWith('.') ? agentMessage : `${agentMessage}.`}`, field);
+}

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { IdleSettings, IdleStatus } from '../../../preload/api.js';
 import { errorMessage } from '../../ui/format.js';
 import { configureIdle } from './actions.js';
+import { idleLocks } from './labels.js';
 
 interface FieldSpec {
   key: keyof IdleSettings;
@@ -31,6 +32,7 @@ export function idleFieldOf(field: string | undefined): keyof IdleSettings | nul
 
 export function IdleSettingsForm({ name, status }: { name: string; status: IdleStatus }) {
   const settings = status.settings;
+  const locks = idleLocks(status);
   const [draft, setDraft] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ field: keyof IdleSettings | null; message: string } | null>(null);
@@ -74,14 +76,20 @@ export function IdleSettingsForm({ name, status }: { name: string; status: IdleS
         save();
       }}
     >
-      <label className="toggle" data-testid="idle-enable">
-        <input type="checkbox" checked={settings.enableSuspend} disabled={busy} onChange={(e) => void send({ enableSuspend: e.target.checked })} />
+      <label className="toggle" data-testid="idle-enable" title={locks.isLocked('enableSuspend') ? (locks.note ?? undefined) : undefined}>
+        <input
+          type="checkbox"
+          checked={settings.enableSuspend}
+          disabled={busy || locks.isLocked('enableSuspend')}
+          onChange={(e) => void send({ enableSuspend: e.target.checked })}
+        />
         <span className="toggle-track" aria-hidden="true" />
         <span>Suspend {name} automatically when idle</span>
       </label>
       <div className="idle-fields">
         {FIELDS.map((f) => {
           const bad = error?.field === f.key;
+          const locked = locks.isLocked(f.key);
           return (
             <div key={f.key} className={`field field-inline${bad ? ' has-error' : ''}`}>
               <label htmlFor={`idle-${f.key}`}>{f.label}</label>
@@ -92,6 +100,8 @@ export function IdleSettingsForm({ name, status }: { name: string; status: IdleS
                   inputMode="decimal"
                   value={valueOf(f)}
                   aria-invalid={bad}
+                  disabled={locked}
+                  title={locked ? (locks.note ?? undefined) : undefined}
                   onChange={(e) => {
                     setSaved(false);
                     setDraft((d) => ({ ...d, [f.key]: e.target.value }));
@@ -108,6 +118,11 @@ export function IdleSettingsForm({ name, status }: { name: string; status: IdleS
           );
         })}
       </div>
+      {locks.note ? (
+        <div className="muted idle-locked-note" data-testid="idle-locked-note">
+          {locks.note}: greyed-out settings can be changed only there.
+        </div>
+      ) : null}
       {error && !FIELDS.some((f) => f.key === error.field) ? (
         <div className="form-error" role="alert" data-testid="idle-error">
           {error.message}

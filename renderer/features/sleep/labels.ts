@@ -1,5 +1,5 @@
 /** Labels and formatting for wake, idle gates, sleep history and energy. Pure. */
-import type { GateResult, IdleGate, IdleState, NotificationKind, WakeProgress, WakeStep } from '../../../preload/api.js';
+import type { GateResult, IdleGate, IdleSettings, IdleState, IdleStatus, NotificationKind, WakeProgress, WakeStep } from '../../../preload/api.js';
 
 export const IDLE_STATE_LABEL: Record<IdleState, string> = {
   warming_up: 'Warming up',
@@ -129,3 +129,13 @@ export function fmtMoney(v: number, currency: string): string {
 
 /** The gate that keeps the box awake now, first in the agent's order. */
 export const firstBlocking = (gates: readonly GateResult[]) => gates.find((g) => g.blocking);
+
+/** The settings the host's agent.yaml locks (shown read-only) and the note that says so; null when none. */
+export function idleLocks(status: IdleStatus): { keys: ReadonlySet<keyof IdleSettings>; isLocked(key: keyof IdleSettings): boolean; note: string | null } {
+  const keys = new Set(status.locked ?? []);
+  return {
+    keys,
+    isLocked: (key) => keys.has(key),
+    note: keys.size === 0 ? null : `Locked by the administrator in ${status.configFile ?? "the agent's agent.yaml"}`,
+  };
+}
