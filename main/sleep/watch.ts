@@ -9,7 +9,7 @@ import type { Notifier } from '../notify/index.js';
 import { SLEEP_LOG_LIMIT } from '../store/schema.js';
 import type { FleetData } from '../store/types.js';
 import { overlayStatus } from './wake/idle.js';
-import type { LearnedNet } from './wake/targets.js';
+import { checkedNet } from './wake/targets.js';
 import { macToStore, WakeState } from './wake/wake-state.js';
 
 /** A host still sampling this long after announcing a suspend did not suspend. */
@@ -155,7 +155,8 @@ export class SleepWatch {
     if (!pi) return;
     try {
       const mac = isCanonicalMac(pi.mac) ? pi.mac : null;
-      const learned: LearnedNet = { mac, ipv4: pi.ipv4, netmask: pi.netmask, broadcast: pi.broadcast, at: Date.now() };
+      // Packets go to the learned broadcast: only one that belongs to the reported subnet is kept.
+      const learned = checkedNet({ mac, ipv4: pi.ipv4, netmask: pi.netmask, broadcast: pi.broadcast }, Date.now()).net;
       this.wakeState.setNet(name, learned);
       const adopted = this.wakeState.adoptedMac(name);
       let next = null as string | null;

@@ -162,3 +162,11 @@ describe('the card and the host page', () => {
     expect(planned).toMatch(/title="Nobody was connected when it went to sleep/);
   });
 });
+
+describe('what the watch learns from an agent', () => {
+  it('never keeps a broadcast outside the subnet the agent reports', () => {
+    const { watch } = appRun(join(mkdtempSync(join(tmpdir(), 'fwt-learn-')), 'wake-state.json'), new Map());
+    watch.learn('gpu', { name: 'eth0', mac: '02:00:5e:10:00:01', ipv4: '10.1.2.7', netmask: '255.255.255.0', broadcast: '8.8.8.8' });
+    expect(watch.wakeState.net('gpu')).toMatchObject({ ipv4: '10.1.2.7', broadcast: '10.1.2.255' });
+  });
+});

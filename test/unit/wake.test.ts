@@ -12,7 +12,7 @@ import { SleepService } from '../../main/sleep/service.js';
 import { AgentRpcError } from '../../main/agent/client.js';
 import { RPC_ERRORS } from '../../remote-agent/protocol.js';
 import { checkMac, isMagicPacketFor, magicPacket, magicPacketMac, sendMagicPackets, type WolTarget } from '../../main/sleep/wake/magic-packet.js';
-import { isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from '../../main/sleep/wake/targets.js';
+import { checkedNet, isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from '../../main/sleep/wake/targets.js';
 import { macToStore, WakeState } from '../../main/sleep/wake/wake-state.js';
 import { checkWakeOptions, wakeHost, type WakeDeps } from '../../main/sleep/wake/wake.js';
 import { assertLoopbackTarget, isValidMagicPacket } from '../support/sleep-sim.js';
@@ -135,6 +135,34 @@ describe('targets', () => {
     expect(isSubnetLocal(net, ifaces)).toBe(true);
     expect(isSubnetLocal({ ...net, ipv4: '10.9.9.9', broadcast: '10.9.9.255' }, ifaces)).toBe(false);
     expect(isSubnetLocal(null, ifaces)).toBeNull();
+  });
+});
+
+describe('network facts reported by an agent', () => {
+  const pi = (over: Partial<Omit<LearnedNet, 'at'>> = {}) => ({ mac: MAC, ipv4: '10.1.2.7', netmask: '255.255.255.0', broadcast: '10.1.2.255', ...over });
+
+  it("keeps a broadcast only when it is its subnet's own", () => {
+    expect(checkedNet(pi(), 1)).toEqual({ net: { ...pi(), at: 1 }, problem: null });
+    expect(checkedNet(pi({ netmask: '255.255.0.0', broadcast: '10.1.255.255' }), 1).problem).toBeNull();
+    // A missing broadcast is the subnet's own.
+    expect(checkedNet(pi({ broadcast: null }), 1).net.broadcast).toBe('10.1.2.255');
+  });
+
+  it('replaces a broadcast outside the subnet (a real address elsewhere) and says so', () => {
+    const r = checkedNet(pi({ broadcast: '8.8.8.8' }), 1);
+    expect(r.net.broadcast).toBe('10.1.2.255');
+    expect(r.problem).toBe('the agent reported broadcast 8.8.8.8, which is not the broadcast of its subnet 10.1.2.0/24 (10.1.2.255); using 10.1.2.255');
+    // An address inside the subnet that is not its broadcast is a host: not a broadcast either.
+    expect(checkedNet(pi({ broadcast: '10.1.2.9' }), 1).net.broadcast).toBe('10.1.2.255');
+  });
+
+  it('drops a broadcast it cannot check, and an address or netmask that do not parse', () => {
+    const r = checkedNet(pi({ netmask: '255.0.255.0' }), 1);
+    expect(r.net).toMatchObject({ netmask: null, broadcast: null });
+    expect(r.problem).toMatch(/without a valid address and netmask; not using it/);
+    expect(checkedNet(pi({ ipv4: '10.1.2.300' }), 1).net).toMatchObject({ ipv4: null, broadcast: null });
+    const h = { name: 'gpu', wolAddress: null, wolPort: null } as HostRecord;
+    expect(localTargets(h, checkedNet(pi({ broadcast: '8.8.8.8' }), 1).net).map((t) => t.address)).not.toContain('8.8.8.8');
   });
 });
 

@@ -53,6 +53,29 @@ export function subnetOf(ipv4: string | null | undefined, netmask: string | null
   return `${intToIpv4((ip & mask) >>> 0)}/${prefix}`;
 }
 
+/**
+ * The network facts an agent reported, made safe to send packets by: an address and netmask that do not
+ * parse are dropped, and the broadcast must be the directed broadcast of that subnet. A broadcast that is
+ * not (a buggy or hostile agent naming some real address) is replaced by the subnet's own, or dropped
+ * when there is no subnet; `problem` says what was wrong.
+ */
+export function checkedNet(
+  reported: { mac: string | null; ipv4: string | null; netmask: string | null; broadcast: string | null },
+  at: number,
+): { net: LearnedNet; problem: string | null } {
+  const ip = reported.ipv4 && ipv4ToInt(reported.ipv4) !== null ? reported.ipv4 : null;
+  const subnet = subnetOf(ip, reported.netmask);
+  const netmask = subnet ? reported.netmask : null;
+  const expected = subnet ? intToIpv4((ipv4ToInt(ip!)! | ~ipv4ToInt(netmask!)!) >>> 0) : null;
+  let problem: string | null = null;
+  if (reported.broadcast !== null && reported.broadcast !== expected) {
+    problem = subnet
+      ? `the agent reported broadcast ${reported.broadcast}, which is not the broadcast of its subnet ${subnet} (${expected}); using ${expected}`
+      : `the agent reported broadcast ${reported.broadcast} without a valid address and netmask; not using it`;
+  }
+  return { net: { mac: reported.mac, ipv4: ip, netmask, broadcast: expected, at }, problem };
+}
+
 export function isLoopbackV4(address: string): boolean {
   const ip = ipv4ToInt(address);
   return ip !== null && ip >>> 24 === 127;
