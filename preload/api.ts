@@ -53,6 +53,8 @@ export interface HostInput {
   mac?: string;
   wolAddress?: string;
   wolPort?: number | string;
+  /** Extra known_hosts files for this host (`~` allowed); see HostView.knownHostsFiles. */
+  knownHostsFiles?: string[];
 }
 
 /** A stored host, as every front sees it. Secrets are never part of it, only whether one is kept. */
@@ -68,6 +70,11 @@ export interface HostView {
   mac: string | null;
   wolAddress: string | null;
   wolPort: number | null;
+  /**
+   * More known_hosts files read for this host's key besides the usual ones: the UserKnownHostsFile of
+   * an imported ssh config host. Absolute paths.
+   */
+  knownHostsFiles: string[];
   hasStoredPassword: boolean;
   hasStoredPassphrase: boolean;
 }

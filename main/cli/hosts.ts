@@ -16,6 +16,7 @@ function hostJson(h: HostView) {
     mac: h.mac,
     wolAddress: h.wolAddress,
     wolPort: h.wolPort,
+    knownHostsFiles: h.knownHostsFiles,
   };
 }
 
@@ -33,6 +34,7 @@ export async function hostsCommand(args: string[], io: CliIo, open: Open): Promi
         mac: { type: 'string' },
         'wol-address': { type: 'string' },
         'wol-port': { type: 'string' },
+        'known-hosts': { type: 'string', multiple: true },
       });
       if (positionals.length !== 1) throw new UsageError('hosts add takes exactly one NAME, e.g. "fleetwake hosts add gpu1 --host 10.0.0.5".');
       if (values.host === undefined) throw new FleetError('invalid-input', 'Give the server address with --host (a hostname, IPv4 or IPv6 address).', 'host');
@@ -45,6 +47,7 @@ export async function hostsCommand(args: string[], io: CliIo, open: Open): Promi
       if (values.mac !== undefined) input.mac = values.mac;
       if (values['wol-address'] !== undefined) input.wolAddress = values['wol-address'];
       if (values['wol-port'] !== undefined) input.wolPort = values['wol-port'];
+      if (values['known-hosts'] !== undefined) input.knownHostsFiles = values['known-hosts'];
       const fleet = open(values.home);
       const host = await fleet.addHost(input);
       if (values.json) io.out(JSON.stringify(hostJson(host), null, 2));

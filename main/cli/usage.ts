@@ -3,7 +3,8 @@ export const USAGE = `fleetwake: manage your GPU fleet from the terminal (same h
 Usage:
   fleetwake hosts add NAME --host H [--port P] [--user U] [--identity FILE]
                           [--password-env VAR] [--jump NAME] [--mac MAC]
-                          [--wol-address ADDR] [--wol-port PORT] [--json]
+                          [--wol-address ADDR] [--wol-port PORT]
+                          [--known-hosts FILE]... [--json]
   fleetwake hosts ls [--json]
   fleetwake hosts rm NAME
   fleetwake hosts import-ssh-config [--file F] [--yes] [--dry-run] [--json]

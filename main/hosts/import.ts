@@ -25,6 +25,7 @@ function placeholderRecord(candidate: SshConfigCandidate): HostRecord {
     mac: null,
     wolAddress: null,
     wolPort: null,
+    knownHostsFiles: [],
   };
 }
 

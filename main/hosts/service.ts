@@ -58,12 +58,22 @@ export class HostsService implements HostsApi {
     return this.ctx.deps.store.update(change);
   }
 
-  /** The front's rule for local files the renderer names; an unchanged key file is not checked again. */
-  private checkKeyFile(input: unknown, current?: string | null): void {
-    const file = (input as { identityFile?: unknown } | null)?.identityFile;
-    if (typeof file !== 'string' || !file.trim()) return;
-    if (current && expandHome(file.trim(), this.ctx.deps.homeDir) === current) return;
-    checkLocalFile(this.ctx.deps.localFiles, file, 'identityFile', 'Key file', this.ctx.deps.homeDir);
+  /**
+   * The front's rule for local files the renderer names (the key file, extra known_hosts files); one
+   * the host already has is not checked again.
+   */
+  private checkKeyFile(input: unknown, current?: Pick<HostRecord, 'identityFile' | 'knownHostsFiles'>): void {
+    const { homeDir, localFiles } = this.ctx.deps;
+    const fields = (input ?? {}) as { identityFile?: unknown; knownHostsFiles?: unknown };
+    const file = fields.identityFile;
+    if (typeof file === 'string' && file.trim() && !(current?.identityFile && expandHome(file.trim(), homeDir) === current.identityFile)) {
+      checkLocalFile(localFiles, file, 'identityFile', 'Key file', homeDir);
+    }
+    if (!Array.isArray(fields.knownHostsFiles)) return;
+    for (const f of fields.knownHostsFiles) {
+      if (typeof f !== 'string' || !f.trim() || current?.knownHostsFiles.includes(expandHome(f.trim(), homeDir))) continue;
+      checkLocalFile(localFiles, f, 'knownHostsFiles', 'Known hosts file', homeDir);
+    }
   }
 
   async addHost(input: HostInput): Promise<HostView> {
@@ -88,7 +98,7 @@ export class HostsService implements HostsApi {
     this.update((fresh) => {
       data = fresh;
       before = findHost(fresh, name);
-      this.checkKeyFile(input, before.identityFile);
+      this.checkKeyFile(input, before);
       host = this.validate(input, fresh.hosts, name);
       renamed = host.name !== name;
       const hosts = fresh.hosts.map((h) => {
@@ -112,7 +122,8 @@ export class HostsService implements HostsApi {
 
     const reachChanged =
       renamed ||
-      (['host', 'port', 'user', 'identityFile', 'passwordEnv', 'jump'] as const).some((k) => before[k] !== host[k]);
+      (['host', 'port', 'user', 'identityFile', 'passwordEnv', 'jump'] as const).some((k) => before[k] !== host[k]) ||
+      before.knownHostsFiles.join('\n') !== host.knownHostsFiles.join('\n');
     if (reachChanged) {
       const affected = [name, ...ctx.pool.dependents(name, data.hosts)];
       for (const n of affected) ctx.pool.remove(n);

@@ -368,6 +368,17 @@ function candidateFor(parsed: ParsedSshConfig, alias: string, source: string, al
     input.identityFile = expandHome(expandTokens(identity, tokens, `IdentityFile of ${alias}`, warnings), homeDir);
   }
 
+  // ssh reads only these files for the host (Fleetwake reads them besides its usual ones).
+  const knownHosts = options.get('userknownhostsfile')?.[0];
+  if (knownHosts !== undefined) {
+    const localUser = localUserName();
+    const tokens = { d: homeDir, u: localUser, h: input.host, r: input.user ?? localUser, n: alias, p: String(input.port ?? 22), '%': '%' };
+    const files = knownHosts
+      .filter((f) => f.toLowerCase() !== 'none' && f !== '/dev/null')
+      .map((f) => expandHome(expandTokens(f, tokens, `UserKnownHostsFile of ${alias}`, warnings), homeDir));
+    if (files.length) input.knownHostsFiles = files;
+  }
+
   const proxyJump = first('proxyjump');
   if (proxyJump !== undefined && proxyJump.toLowerCase() !== 'none') {
     // In a chain a,b,c this host connects through c; a and b are c's own way in.

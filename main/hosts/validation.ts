@@ -256,6 +256,31 @@ function checkIdentityFile(file: string | null, ctx: ValidationContext): string 
   return expanded;
 }
 
+/** ssh reads at most this many UserKnownHostsFile entries per host. */
+export const MAX_KNOWN_HOSTS_FILES = 8;
+
+/**
+ * Extra known_hosts files: absolute (after `~`), at most MAX_KNOWN_HOSTS_FILES. `none` and /dev/null
+ * (ssh's ways of saying "no file") are left out. A file that does not exist yet is fine: ssh's is too.
+ */
+function checkKnownHostsFiles(value: unknown, ctx: ValidationContext): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((f) => typeof f === 'string')) {
+    throw invalidInput('knownHostsFiles', 'Known hosts files must be a list of paths such as ["~/.ssh/known_hosts.work"].');
+  }
+  const out: string[] = [];
+  for (const raw of value as string[]) {
+    const file = raw.trim();
+    if (file === '' || file.toLowerCase() === 'none' || file === '/dev/null') continue;
+    if (/^~[^/\\]/.test(file)) throw invalidInput('knownHostsFiles', `Known hosts file ${quotedPath(file)} uses ~user, which is not supported. Write the full path instead.`);
+    const expanded = expandHome(file, ctx.homeDir);
+    if (!path.isAbsolute(expanded)) throw invalidInput('knownHostsFiles', `Known hosts file must be a full path such as ~/.ssh/known_hosts.work (got ${quotedPath(file)}).`);
+    if (!out.includes(expanded)) out.push(expanded);
+  }
+  if (out.length > MAX_KNOWN_HOSTS_FILES) throw invalidInput('knownHostsFiles', `At most ${MAX_KNOWN_HOSTS_FILES} known hosts files per host (got ${out.length}).`);
+  return out;
+}
+
 function checkPasswordEnv(name: string | null): string | null {
   if (name === null) return null;
   if (ENV_NAME_PATTERN.test(name)) return name;
@@ -335,6 +360,7 @@ export function checkHostInput(input: unknown, ctx: ValidationContext): { record
     return raw === null ? null : checkWolAddress(raw);
   });
   const wolPort = attempt(() => optionalPort(fields, 'wolPort'));
+  const knownHostsFiles = attempt(() => checkKnownHostsFiles(fields.knownHostsFiles, ctx));
 
   if (errors.length > 0) return { record: null, errors };
   return {
@@ -349,6 +375,7 @@ export function checkHostInput(input: unknown, ctx: ValidationContext): { record
       mac: mac ?? null,
       wolAddress: wolAddress ?? null,
       wolPort: wolPort ?? null,
+      knownHostsFiles: knownHostsFiles ?? [],
     },
     errors,
   };

@@ -349,7 +349,11 @@ export class HostConnection extends EventEmitter {
       });
       client.on('close', () => finish(new ConnectError('offline', `${target}: connection closed during the handshake.`)));
 
-      const preferred = preferredHostKeyTypes(host.host, host.port, this.ctx.hostKeys);
+      // An imported host's own UserKnownHostsFile is read besides the usual files.
+      const hostKeys = host.knownHostsFiles.length
+        ? { ...this.ctx.hostKeys, extraKnownHostsFiles: [...(this.ctx.hostKeys.extraKnownHostsFiles ?? []), ...host.knownHostsFiles] }
+        : this.ctx.hostKeys;
+      const preferred = preferredHostKeyTypes(host.host, host.port, hostKeys);
       const config: ConnectConfig = {
         host: host.host,
         port: host.port,
@@ -359,7 +363,7 @@ export class HostConnection extends EventEmitter {
         keepaliveCountMax: this.ctx.options.keepaliveCountMax,
         authHandler: auth.handler,
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          verdict = verifyHostKey(host.host, host.port, key, this.ctx.hostKeys);
+          verdict = verifyHostKey(host.host, host.port, key, hostKeys);
           this.lastVerdict = verdict;
           verify(verdict.verdict === 'trusted');
           // A block body returning undefined: ssh2 treats any returned value as "accept".

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { invalidInput } from '../core/errors.js';
 import { isCanonicalMac } from '../hosts/mac.js';
 import type { HostRecord } from '../hosts/types.js';
-import { ENV_NAME_PATTERN, HOST_NAME_PATTERN, isReservedHostName, isValidAddress, USER_MAX_LENGTH, USER_PATTERN } from '../hosts/validation.js';
+import { ENV_NAME_PATTERN, HOST_NAME_PATTERN, isReservedHostName, isValidAddress, MAX_KNOWN_HOSTS_FILES, USER_MAX_LENGTH, USER_PATTERN } from '../hosts/validation.js';
 import type { SleepPeriod } from '../../preload/api.js';
 import { checkStoredPreferences, defaultPreferences } from '../preferences/index.js';
 import type { FleetData, TrustedKey } from './types.js';
 
-export const CURRENT_SCHEMA_VERSION = 2;
+export const CURRENT_SCHEMA_VERSION = 3;
 
 /** Sleep periods kept per host in FleetData.sleepLog (about a year of nightly sleeps). */
 export const SLEEP_LOG_LIMIT = 400;
@@ -36,7 +36,7 @@ export class SchemaError extends Error {
 
 type Obj = Record<string, unknown>;
 
-const HOST_KEYS: (keyof HostRecord)[] = ['name', 'host', 'port', 'user', 'identityFile', 'passwordEnv', 'jump', 'mac', 'wolAddress', 'wolPort'];
+const HOST_KEYS: (keyof HostRecord)[] = ['name', 'host', 'port', 'user', 'identityFile', 'passwordEnv', 'jump', 'mac', 'wolAddress', 'wolPort', 'knownHostsFiles'];
 const TRUSTED_KEY_KEYS: (keyof TrustedKey)[] = ['host', 'port', 'keyType', 'fingerprint', 'key', 'addedAt'];
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -85,6 +85,10 @@ function checkHost(value: unknown, where: string): HostRecord {
   if (!(h.mac === null || isCanonicalMac(h.mac))) fail(`${where}.mac`, 'null or a MAC address like aa:bb:cc:dd:ee:ff', h.mac);
   if (!(h.wolAddress === null || (typeof h.wolAddress === 'string' && isValidAddress(h.wolAddress) && !h.wolAddress.startsWith('[')))) fail(`${where}.wolAddress`, 'null or a host name or IP address', h.wolAddress);
   if (!(h.wolPort === null || isPort(h.wolPort))) fail(`${where}.wolPort`, 'null or a whole number from 1 to 65535', h.wolPort);
+  if (!(Array.isArray(h.knownHostsFiles) && h.knownHostsFiles.length <= MAX_KNOWN_HOSTS_FILES && h.knownHostsFiles.every((f) => isText(f) && path.isAbsolute(f)))) {
+    fail(`${where}.knownHostsFiles`, `a list of at most ${MAX_KNOWN_HOSTS_FILES} absolute paths`, h.knownHostsFiles);
+  }
+  h.knownHostsFiles = [...(h.knownHostsFiles as string[])];
   return Object.fromEntries(HOST_KEYS.map((k) => [k, h[k]])) as unknown as HostRecord;
 }
 
@@ -180,6 +184,12 @@ export const migrations: Record<number, (data: Obj) => Obj> = {
     schemaVersion: 2,
     preferences: data.preferences ?? defaultPreferences(),
     sleepLog: data.sleepLog ?? {},
+  }),
+  // Version 3 added each host's extra known_hosts files (none).
+  2: (data) => ({
+    ...data,
+    schemaVersion: 3,
+    hosts: Array.isArray(data.hosts) ? data.hosts.map((h) => (isObject(h) && !('knownHostsFiles' in h) ? { ...h, knownHostsFiles: [] } : h)) : data.hosts,
   }),
 };
 

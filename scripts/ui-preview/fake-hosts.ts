@@ -46,6 +46,7 @@ export function view(i: HostInput): HostView {
     mac: i.mac ?? null,
     wolAddress: i.wolAddress ?? null,
     wolPort: i.wolPort !== undefined ? Number(i.wolPort) : null,
+    knownHostsFiles: i.knownHostsFiles ?? [],
     hasStoredPassword: false,
     hasStoredPassphrase: false,
   };

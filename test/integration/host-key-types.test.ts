@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFleetStore } from '../../main/store/fleet-store.js';
 import { makeTestFleet } from '../support/fleet.js';
@@ -122,4 +123,38 @@ describe('host key types', () => {
       await t.fleet.close();
     }
   });
+
+  it("an imported host's UserKnownHostsFile is read for its key, as OpenSSH reads it", async () => {
+    const s = await sshd({ hostKeyType: 'ed25519' });
+    const t = makeTestFleet();
+    try {
+      const kh = join(t.homeDir, '.ssh', 'known_hosts.d', 'work');
+      mkdirSync(dirname(kh), { recursive: true });
+      writeFileSync(kh, `[${s.host}]:${s.port} ${s.hostKeyAlgorithm} ${s.hostPublicKey}\n`);
+      const cfg = join(t.homeDir, '.ssh', 'config');
+      const block = (alias: string, extra: string) =>
+        `Host ${alias}\n  HostName ${s.host}\n  Port ${s.port}\n  User fwtkeytype\n  IdentityFile ${userKey.privatePath}\n${extra}`;
+      writeFileSync(cfg, `${block('work', `  UserKnownHostsFile ${kh}\n`)}${block('other', '')}`);
+
+      // OpenSSH itself accepts the host with that file and strict checking, and nothing else.
+      const ssh = (alias: string) =>
+        spawnSync('ssh', ['-F', cfg, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `GlobalKnownHostsFile=/dev/null`, alias, 'true'], { encoding: 'utf8', timeout: 20_000 });
+      const viaFile = ssh('work');
+      expect(viaFile.status, viaFile.stderr).toBe(0);
+      expect(ssh('other').stderr).toMatch(/Host key verification failed/);
+
+      const preview = await t.fleet.previewSshConfigImport(cfg);
+      expect(preview.candidates.find((c) => c.alias === 'work')!.input.knownHostsFiles).toEqual([kh]);
+      const r = await t.fleet.importHosts(preview.candidates.map((c) => c.input));
+      expect(r.failed).toEqual([]);
+      expect((await t.fleet.listHosts()).find((h) => h.name === 'work')!.knownHostsFiles).toEqual([kh]);
+      await t.waitForState('work', 'online');
+      // The same server under an alias without that file is a first contact.
+      await t.waitForState('other', 'host-key-unknown');
+      expect(t.statuses.some((x) => x.name === 'work' && x.state.startsWith('host-key'))).toBe(false);
+    } finally {
+      await t.fleet.close();
+    }
+  });
 });
+

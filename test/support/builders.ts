@@ -56,6 +56,7 @@ export function hostRecord(name: string, overrides: Partial<HostRecord> = {}): H
     mac: null,
     wolAddress: null,
     wolPort: null,
+    knownHostsFiles: [],
     ...overrides,
   };
 }

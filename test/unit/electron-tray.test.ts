@@ -24,6 +24,7 @@ const view = (name: string, mac: string | null = null): HostView => ({
   mac,
   wolAddress: null,
   wolPort: null,
+  knownHostsFiles: [],
   hasStoredPassword: false,
   hasStoredPassphrase: false,
 });

@@ -107,6 +107,22 @@ describe('local files named by the renderer', () => {
       expect(r.failed).toEqual([{ name: 'b', error: { field: 'identityFile', message: expect.stringMatching(/outside ~\/\.ssh/) } }]);
     });
 
+    it("an imported host's known_hosts files follow the same rule; ones it already has are kept on edit", async () => {
+      const fleet = fleetWith(policy);
+      const r = await fleet.importHosts([
+        { name: 'k1', host: '10.0.0.4', knownHostsFiles: ['/etc/shadow'] },
+        { name: 'k2', host: '10.0.0.5', knownHostsFiles: ['~/.ssh/known_hosts.d/k2'] },
+      ]);
+      expect(r.failed).toEqual([{ name: 'k1', error: { field: 'knownHostsFiles', message: expect.stringMatching(/Known hosts file "\/etc\/shadow" is outside ~\/\.ssh/) } }]);
+      expect(r.added.map((h) => h.knownHostsFiles)).toEqual([[path.join(ssh, 'known_hosts.d', 'k2')]]);
+      const outside = path.join(home, 'picked.pem');
+      await fleet.addHost({ name: 'k3', host: '10.0.0.6', knownHostsFiles: [outside] });
+      // Edits that keep the list pass; one that adds a file outside the rule does not, and changes nothing.
+      expect((await fleet.updateHost('k3', { name: 'k3', host: '10.0.0.7', knownHostsFiles: [outside] })).knownHostsFiles).toEqual([outside]);
+      await expect(fleet.updateHost('k3', { name: 'k3', host: '10.0.0.7', knownHostsFiles: [outside, '/etc/passwd'] })).rejects.toMatchObject({ field: 'knownHostsFiles' });
+      expect((await fleet.listHosts()).find((h) => h.name === 'k3')!.knownHostsFiles).toEqual([outside]);
+    });
+
     it('an unchanged key file of a host added by the CLI is kept when the app edits the host', async () => {
       const fleet = fleetWith(policy);
       const outside = path.join(home, 'picked.pem');

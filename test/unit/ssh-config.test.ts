@@ -200,6 +200,7 @@ describe('previewImport', () => {
     mac: null,
     wolAddress: null,
     wolPort: null,
+    knownHostsFiles: [],
   };
 
   it('never runs Match exec', () => {
@@ -260,5 +261,37 @@ describe('previewImport', () => {
       expect(err).toMatchObject({ code: 'invalid-input', field: 'file' });
       expect((err as Error).message).toContain(`No SSH config at ${missing}. Choose the file`);
     }
+  });
+});
+
+describe('UserKnownHostsFile', () => {
+  const home = '/home/u';
+  const config = (body: string) => {
+    const mem = memoryFs({ [`${home}/.ssh/config`]: body });
+    return previewImport(`${home}/.ssh/config`, { existing: [], homeDir: home, fileExists: allFilesExist, ...mem });
+  };
+
+  it('is carried into the host, ~ and %-tokens expanded, several files kept in order, none and /dev/null left out', () => {
+    const p = config(
+      [
+        'Host work',
+        '  HostName 10.0.0.9',
+        '  UserKnownHostsFile ~/.ssh/known_hosts.d/%h /etc/ssh/work_known_hosts',
+        'Host throwaway',
+        '  UserKnownHostsFile /dev/null',
+        'Host plain',
+        '  HostName 10.0.0.10',
+      ].join('\n'),
+    );
+    const byAlias = Object.fromEntries(p.candidates.map((c) => [c.alias, c]));
+    expect(byAlias.work!.input.knownHostsFiles).toEqual([`${home}/.ssh/known_hosts.d/10.0.0.9`, '/etc/ssh/work_known_hosts']);
+    expect(byAlias.work!.errors).toEqual([]);
+    expect(byAlias.throwaway!.input.knownHostsFiles).toBeUndefined();
+    expect(byAlias.plain!.input.knownHostsFiles).toBeUndefined();
+  });
+
+  it('a relative file is an error on that candidate, naming the field', () => {
+    const p = config('Host rel\n  UserKnownHostsFile known_hosts.rel\n');
+    expect(p.candidates[0]!.errors).toEqual([{ field: 'knownHostsFiles', message: expect.stringMatching(/must be a full path .*known_hosts\.rel/) }]);
   });
 });

@@ -22,6 +22,7 @@ const host = (name: string, extra: Partial<HostRecord> = {}): HostRecord => ({
   mac: 'aa:bb:cc:dd:ee:01',
   wolAddress: '192.168.1.255',
   wolPort: 9,
+  knownHostsFiles: [],
   ...extra,
 });
 
@@ -128,33 +129,54 @@ describe('openFleetStore', () => {
     expect(backups()).toHaveLength(1);
   });
 
+  /** A host as files before version 3 kept it: no knownHostsFiles. */
+  const oldHost = (name: string) => {
+    const { knownHostsFiles: _k, ...rest } = host(name);
+    return rest;
+  };
+
   it('migrates a version 0 file (hosts keyed by name) to the current version on open', () => {
-    const { name: _n, ...gpu1 } = host('gpu-1');
+    const { name: _n, ...gpu1 } = oldHost('gpu-1');
     fs.writeFileSync(storeFile(), JSON.stringify({ hosts: { 'gpu-1': gpu1 } }));
     const store = openFleetStore(dir);
     expect(store.problems).toEqual([]);
     expect(store.read()).toEqual({ ...empty(), hosts: [host('gpu-1')] });
-    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 2, ...empty(), hosts: [host('gpu-1')] });
+    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 3, ...empty(), hosts: [host('gpu-1')] });
     expect(migrations[0]!({})).toEqual({ schemaVersion: 1, hosts: [], trustedKeys: [] });
   });
 
   it('migrates a version 1 file to version 2: default preferences, empty sleep log, hosts and keys kept', () => {
-    expect(CURRENT_SCHEMA_VERSION).toBe(2);
-    fs.writeFileSync(storeFile(), JSON.stringify(v1([host('gpu-1')], [trusted])));
+    fs.writeFileSync(storeFile(), JSON.stringify(v1([oldHost('gpu-1')], [trusted])));
     const store = openFleetStore(dir);
     expect(store.problems).toEqual([]);
     const expected = { hosts: [host('gpu-1')], trustedKeys: [trusted], preferences: defaultPreferences(), sleepLog: {} };
     expect(store.read()).toEqual(expected);
-    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 2, ...expected });
+    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 3, ...expected });
     expect(migrations[1]!({ schemaVersion: 1, hosts: [], trustedKeys: [] })).toEqual({ schemaVersion: 2, ...empty() });
   });
 
-  it('opens a version 2 file as is, without rewriting it', () => {
-    const text = JSON.stringify({ schemaVersion: 2, ...sample }, null, '\t');
+  it('migrates a version 2 file to version 3: each host gets no extra known_hosts files, the rest kept', () => {
+    expect(CURRENT_SCHEMA_VERSION).toBe(3);
+    const v2 = { schemaVersion: 2, ...sample, hosts: sample.hosts.map(({ knownHostsFiles: _k, ...h }) => h) };
+    fs.writeFileSync(storeFile(), JSON.stringify(v2));
+    const store = openFleetStore(dir);
+    expect(store.problems).toEqual([]);
+    expect(store.read()).toEqual(sample);
+    expect(JSON.parse(fs.readFileSync(storeFile(), 'utf8'))).toEqual({ schemaVersion: 3, ...sample });
+  });
+
+  it('opens a version 3 file as is, without rewriting it', () => {
+    const text = JSON.stringify({ schemaVersion: 3, ...sample }, null, '\t');
     fs.writeFileSync(storeFile(), text);
     const store = openFleetStore(dir);
     expect(store.read()).toEqual(sample);
     expect(fs.readFileSync(storeFile(), 'utf8')).toBe(text);
+  });
+
+  it('moves aside a host whose known_hosts files are not a list of absolute paths', () => {
+    fs.writeFileSync(storeFile(), JSON.stringify({ schemaVersion: 3, ...empty(), hosts: [host('gpu-1', { knownHostsFiles: ['relative/file'] })] }));
+    const store = openFleetStore(dir);
+    expect(store.problems[0]).toContain('hosts[0].knownHostsFiles must be a list of at most 8 absolute paths');
   });
 
   it.each([

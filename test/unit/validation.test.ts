@@ -6,7 +6,7 @@ import { checkHostInput, validateHostInput, type ValidationContext } from '../..
 const HOME = '/home/tester';
 
 function record(name: string, jump: string | null = null): HostRecord {
-  return { name, host: `${name}.example.com`, port: 22, user: 'ops', identityFile: null, passwordEnv: null, jump, mac: null, wolAddress: null, wolPort: null };
+  return { name, host: `${name}.example.com`, port: 22, user: 'ops', identityFile: null, passwordEnv: null, jump, mac: null, wolAddress: null, wolPort: null, knownHostsFiles: [] };
 }
 
 function ctx(overrides: Partial<ValidationContext> = {}): ValidationContext {
@@ -46,6 +46,7 @@ describe('validateHostInput', () => {
       mac: null,
       wolAddress: null,
       wolPort: null,
+      knownHostsFiles: [],
     });
   });
 
@@ -62,6 +63,7 @@ describe('validateHostInput', () => {
         mac: 'AA-BB-CC-DD-EE-01',
         wolAddress: '192.168.1.255',
         wolPort: 7,
+        knownHostsFiles: ['~/.ssh/known_hosts.work', 'none', '/etc/ssh/work_hosts', '~/.ssh/known_hosts.work'],
       },
       ctx({ existing: [record('bastion')] }),
     );
@@ -76,7 +78,16 @@ describe('validateHostInput', () => {
       mac: 'aa:bb:cc:dd:ee:01',
       wolAddress: '192.168.1.255',
       wolPort: 7,
+      knownHostsFiles: [`${HOME}/.ssh/known_hosts.work`, '/etc/ssh/work_hosts'],
     });
+  });
+
+  it('refuses known_hosts files that are not a list of full paths, naming the field', () => {
+    const bad = (knownHostsFiles: unknown) => () => validateHostInput({ name: 'a', host: 'h', knownHostsFiles }, ctx());
+    expect(bad('~/.ssh/kh')).toThrow(expect.objectContaining({ field: 'knownHostsFiles', message: expect.stringMatching(/must be a list of paths/) }));
+    expect(bad(['kh'])).toThrow(/must be a full path such as ~\/\.ssh\/known_hosts\.work \(got "kh"\)/);
+    expect(bad(['~bob/kh'])).toThrow(/~user, which is not supported/);
+    expect(bad(Array.from({ length: 9 }, (_, i) => `/k${i}`))).toThrow(/At most 8 known hosts files per host \(got 9\)/);
   });
 
   it('treats empty optional strings as not set', () => {

@@ -20,7 +20,7 @@ import { assertLoopbackTarget, isValidMagicPacket } from '../support/sleep-sim.j
 const MAC = '02:00:5e:10:00:01';
 
 function host(name: string, extra: Partial<HostRecord> = {}): HostRecord {
-  return { name, host: '127.0.0.1', port: 2222, user: 'u', identityFile: null, passwordEnv: null, jump: null, mac: null, wolAddress: null, wolPort: null, ...extra };
+  return { name, host: '127.0.0.1', port: 2222, user: 'u', identityFile: null, passwordEnv: null, jump: null, mac: null, wolAddress: null, wolPort: null, knownHostsFiles: [], ...extra };
 }
 
 const closers: (() => void)[] = [];

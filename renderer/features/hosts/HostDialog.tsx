@@ -41,8 +41,9 @@ function toInput(v: Values, existing: HostView | undefined): HostInput {
   set('mac', opt(v.mac));
   set('wolAddress', opt(v.wolAddress));
   set('wolPort', opt(v.wolPort));
-  // Not editable here (CLI only); keep what is stored.
+  // Not editable here (CLI and import only); keep what is stored.
   set('passwordEnv', existing?.passwordEnv ?? undefined);
+  if (existing?.knownHostsFiles.length) set('knownHostsFiles', existing.knownHostsFiles);
   return input;
 }
 
