@@ -34,7 +34,7 @@ import fs from 'node:fs';
 import { openFleetStore } from ${repoModule('main', 'store', 'fleet-store.ts')};
 const [dir, prefix, count] = process.argv.slice(2);
 const store = openFleetStore(dir);
-const host = (name) => ({ name, host: '10.0.0.1', port: 22, user: 'ops', identityFile: null, passwordEnv: null, jump: null, mac: null, wolAddress: null, wolPort: null });
+const host = (name) => ({ name, host: '10.0.0.1', port: 22, user: 'ops', identityFile: null, passwordEnv: null, jump: null, mac: null, wolAddress: null, wolPort: null, knownHostsFiles: [] });
 const addHost = typeof store.update === 'function'
   ? (h) => store.update((data) => ({ ...data, hosts: [...data.hosts, h] }))
   : (h) => { const data = store.read(); store.write({ ...data, hosts: [...data.hosts, h] }); };

@@ -6,8 +6,12 @@ import { useFleet, type FleetState } from '../../state/store.js';
 /** How long after "add" / "connect" a host-key status still opens the dialog by itself. */
 const WATCH_MS = 2 * 60_000;
 
+/** Scalars compared as they are; the one list field (known_hosts files) by its entries. */
 const sameHost = (a: HostView, b: HostView) =>
-  sameOn(a, b, Object.keys(a) as (keyof HostView)[]) && Object.keys(a).length === Object.keys(b).length;
+  sameOn(a, b, (Object.keys(a) as (keyof HostView)[]).filter((k) => k !== 'knownHostsFiles')) &&
+  Object.keys(a).length === Object.keys(b).length &&
+  a.knownHostsFiles.length === b.knownHostsFiles.length &&
+  a.knownHostsFiles.every((f, i) => f === b.knownHostsFiles[i]);
 
 export function applyHosts(list: HostView[]): void {
   useFleet.setState((s) => {
