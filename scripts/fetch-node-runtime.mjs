@@ -8,9 +8,9 @@
 //   resources/runtime/node-linux-<arch>.json = { version, arch, sha256 (of the uncompressed binary), size, gzSha256, gzSize }
 //
 // Skips an arch whose .json already names the pinned version and whose .gz still has the gzSha256 it
-// records.
+// records. The app never reads the .json: scripts/pin-artifacts.mjs copies these hashes into its code.
 //
-// Usage: node scripts/fetch-node-runtime.mjs [--arch x64|arm64|all] [--out DIR] [--force]
+// Usage: node scripts/fetch-node-runtime.mjs [--arch x64|arm64|all] [--out DIR] [--force]   (without --out it re-pins)
 // Module: import { fetchNodeRuntime } from './fetch-node-runtime.mjs'
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -122,10 +122,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   };
   const archArg = val('--arch') ?? 'all';
   const arches = archArg === 'all' ? RUNTIME_ARCHES : archArg.split(',');
-  fetchNodeRuntime({ arches, outDir: val('--out') ? path.resolve(val('--out')) : undefined, force: args.includes('--force') }).catch(
-    (err) => {
+  const outDir = val('--out') ? path.resolve(val('--out')) : undefined;
+  fetchNodeRuntime({ arches, outDir, force: args.includes('--force') })
+    // resources/runtime is what the app ships: re-pin it, as the build does.
+    .then(() => (outDir ? undefined : import('./pin-artifacts.mjs').then((m) => m.pinArtifacts())))
+    .catch((err) => {
       console.error(`fetch-node-runtime: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(1);
-    },
-  );
+    });
 }
