@@ -17,7 +17,8 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Builds the agent bundle once per run; files read it with inject('agentBundle').
+          // Builds the agent bundle, fetches the x64 runtime and pins both once per run; files read the
+          // bundle's path with inject('agentBundle').
           globalSetup: ['test/support/agent-bundle.ts'],
           // Each file starts its own sshd processes on distinct ports; keep CPU contention sane on 2 cores.
           fileParallelism: false,

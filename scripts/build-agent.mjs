@@ -4,7 +4,7 @@
 //   resources/agent/fleetwake-agent.sha256  ("<hex>  fleetwake-agent.cjs", sha256sum format)
 // AGENT_VERSION = package.json version + "+" + 12 hex chars of the bundle's own hash, so the app can tell
 // two builds of the same version apart. Fails when the bundle is over 300 KB or requires a non-built-in.
-// Usage: node scripts/build-agent.mjs        Importable: `await buildAgent({ outDir })`.
+// Usage: node scripts/build-agent.mjs (also re-pins: scripts/pin-artifacts.mjs)   Importable: `await buildAgent({ outDir })`.
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -73,8 +73,12 @@ export async function buildAgent(options = {}) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  buildAgent().catch((err) => {
-    console.error(`build-agent: ${err.message}`);
-    process.exit(1);
-  });
+  // Re-pinned so the app (from source) accepts the bundle just built; the build does the same.
+  buildAgent()
+    .then(() => import('./pin-artifacts.mjs'))
+    .then((m) => m.pinArtifacts())
+    .catch((err) => {
+      console.error(`build-agent: ${err.message}`);
+      process.exit(1);
+    });
 }

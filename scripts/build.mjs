@@ -3,6 +3,8 @@
 //   out/renderer/          vite build of the React UI (root vite.config.ts)
 //   out/electron/main.cjs  Electron main process (esbuild, CommonJS, node20)
 //   out/electron/preload.cjs  sandboxed preload: one CommonJS file that requires only 'electron'
+// and what the app ships to servers (resources/agent, resources/runtime), whose hashes it pins into the
+// main bundle through main/deploy/pinned-artifacts.generated.ts (scripts/pin-artifacts.mjs).
 // Usage: node scripts/build.mjs [--renderer-only]
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -54,24 +56,37 @@ function checkPreloadImports(result) {
   if (bad.length > 0) throw new Error(`preload bundle requires ${bad.join(', ')}; a sandboxed preload may only require 'electron'`);
 }
 
+/** A step's failure is reported by that step alone; the steps that needed it just do not run. */
+const NOT_RUN = Symbol('not run');
+function after(deps, fn) {
+  return Promise.all(deps).then(fn, () => Promise.reject(NOT_RUN));
+}
+
 async function main() {
   const t0 = performance.now();
   const steps = [['renderer', buildRenderer()]];
   if (!rendererOnly) {
+    const agent = import('./build-agent.mjs').then((m) => m.buildAgent());
+    // The Node runtime shipped for servers without node (skipped when already fetched).
+    const runtime = import('./fetch-node-runtime.mjs').then((m) => m.fetchNodeRuntime());
+    const pins = after([agent, runtime], () => import('./pin-artifacts.mjs').then((m) => m.pinArtifacts()));
     steps.push(
+      ['agent', agent],
+      ['runtime', runtime],
+      ['pins', pins],
       [
         'main',
-        bundle('main', {
-          entryPoints: ['main/electron/main.ts'],
-          outfile: 'out/electron/main.cjs',
-          // ssh2 stays a node_modules dependency (electron-builder ships production deps): it loads its
-          // optional native addons (sshcrypto.node, cpu-features) with guarded require() calls.
-          external: ['electron', 'ssh2', 'cpu-features'],
-        }),
+        // The main bundle compiles the pins in, so it is built after them.
+        after([pins], () =>
+          bundle('main', {
+            entryPoints: ['main/electron/main.ts'],
+            outfile: 'out/electron/main.cjs',
+            // ssh2 stays a node_modules dependency (electron-builder ships production deps): it loads its
+            // optional native addons (sshcrypto.node, cpu-features) with guarded require() calls.
+            external: ['electron', 'ssh2', 'cpu-features'],
+          }),
+        ),
       ],
-      ['agent', import('./build-agent.mjs').then((m) => m.buildAgent())],
-      // The Node runtime shipped for servers without node (skipped when already fetched).
-      ['runtime', import('./fetch-node-runtime.mjs').then((m) => m.fetchNodeRuntime())],
       [
         'preload',
         bundle('preload', {
@@ -84,7 +99,7 @@ async function main() {
   }
   // Independent steps run together; every failure is reported, not just the first.
   const results = await Promise.allSettled(steps.map(([, p]) => p));
-  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [[steps[i][0], r.reason]] : []));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' && r.reason !== NOT_RUN ? [[steps[i][0], r.reason]] : []));
   for (const [name, err] of failed) console.error(`${name} build failed: ${err instanceof Error ? err.message : String(err)}`);
   if (failed.length > 0) process.exit(1);
   console.log(`build done in ${ms(t0)}`);

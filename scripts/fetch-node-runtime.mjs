@@ -5,11 +5,12 @@
 //   npm pack node-linux-<arch>@<pinned>   (into a temp dir; never installed: as a dependency it would
 //                                          shadow the system node inside npm scripts, FIELD-NOTES.md)
 //   extract ONLY package/bin/node, gzip it to resources/runtime/node-linux-<arch>.gz and write
-//   resources/runtime/node-linux-<arch>.json = { version, arch, sha256 (of the uncompressed binary), size, gzSize }
+//   resources/runtime/node-linux-<arch>.json = { version, arch, sha256 (of the uncompressed binary), size, gzSha256, gzSize }
 //
-// Skips an arch whose .json already names the pinned version and whose .gz exists.
+// Skips an arch whose .json already names the pinned version and whose .gz still has the gzSha256 it
+// records. The app never reads the .json: scripts/pin-artifacts.mjs copies these hashes into its code.
 //
-// Usage: node scripts/fetch-node-runtime.mjs [--arch x64|arm64|all] [--out DIR] [--force]
+// Usage: node scripts/fetch-node-runtime.mjs [--arch x64|arm64|all] [--out DIR] [--force]   (without --out it re-pins)
 // Module: import { fetchNodeRuntime } from './fetch-node-runtime.mjs'
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createGzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,25 +30,33 @@ export const NODE_RUNTIME_VERSION = '22.23.3';
 export const RUNTIME_ARCHES = ['x64', 'arm64'];
 export const DEFAULT_RUNTIME_DIR = path.join(root, 'resources', 'runtime');
 
-function sha256File(file) {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => h.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
+async function sha256File(file, { gunzip = false } = {}) {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(file), ...(gunzip ? [createGunzip()] : []), async (chunks) => {
+    for await (const d of chunks) h.update(d);
   });
+  return h.digest('hex');
 }
 
-function upToDate(outDir, arch) {
+/** The recorded metadata when the .gz is the pinned version and still the file fetched, else null. */
+async function upToDate(outDir, arch) {
   const jsonPath = path.join(outDir, `node-linux-${arch}.json`);
   const gzPath = path.join(outDir, `node-linux-${arch}.gz`);
-  if (!existsSync(jsonPath) || !existsSync(gzPath)) return false;
+  if (!existsSync(jsonPath) || !existsSync(gzPath)) return null;
   try {
     const meta = JSON.parse(readFileSync(jsonPath, 'utf8'));
-    return meta.version === NODE_RUNTIME_VERSION && statSync(gzPath).size === meta.gzSize;
+    if (meta.version !== NODE_RUNTIME_VERSION || statSync(gzPath).size !== meta.gzSize) return null;
+    if (meta.gzSha256 === undefined) {
+      // Fetched before the .json recorded gzSha256: the binary's own hash vouches for the .gz instead.
+      if ((await sha256File(gzPath, { gunzip: true })) !== meta.sha256) return null;
+      const upgraded = { ...meta, gzSha256: await sha256File(gzPath) };
+      writeFileSync(jsonPath, `${JSON.stringify(upgraded, null, 2)}\n`);
+      return upgraded;
+    }
+    // The build pins these hashes into the app, so a .gz changed since the fetch must not be pinned.
+    return meta.gzSha256 === (await sha256File(gzPath)) ? meta : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -73,7 +82,7 @@ async function fetchOne(outDir, arch, log) {
     const tmpGz = `${gzPath}.tmp-${process.pid}`;
     await pipeline(createReadStream(bin), createGzip({ level: 6 }), createWriteStream(tmpGz));
     renameSync(tmpGz, gzPath);
-    const meta = { version: NODE_RUNTIME_VERSION, arch, sha256, size, gzSize: statSync(gzPath).size };
+    const meta = { version: NODE_RUNTIME_VERSION, arch, sha256, size, gzSha256: await sha256File(gzPath), gzSize: statSync(gzPath).size };
     // The .json last: its presence with the right version is what "already fetched" means.
     writeFileSync(path.join(outDir, `node-linux-${arch}.json`), `${JSON.stringify(meta, null, 2)}\n`);
     log(`runtime    node-linux-${arch} v${NODE_RUNTIME_VERSION} (${(meta.gzSize / 1e6).toFixed(1)} MB gz) ${Date.now() - t0} ms`);
@@ -94,8 +103,9 @@ export async function fetchNodeRuntime(opts = {}) {
   const out = {};
   for (const arch of arches) {
     if (!RUNTIME_ARCHES.includes(arch)) throw new Error(`unsupported runtime arch ${arch} (known: ${RUNTIME_ARCHES.join(', ')})`);
-    if (!opts.force && upToDate(outDir, arch)) {
-      out[arch] = JSON.parse(readFileSync(path.join(outDir, `node-linux-${arch}.json`), 'utf8'));
+    const present = opts.force ? null : await upToDate(outDir, arch);
+    if (present) {
+      out[arch] = present;
       log(`runtime    node-linux-${arch} v${NODE_RUNTIME_VERSION} already present`);
       continue;
     }
@@ -112,10 +122,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   };
   const archArg = val('--arch') ?? 'all';
   const arches = archArg === 'all' ? RUNTIME_ARCHES : archArg.split(',');
-  fetchNodeRuntime({ arches, outDir: val('--out') ? path.resolve(val('--out')) : undefined, force: args.includes('--force') }).catch(
-    (err) => {
+  const outDir = val('--out') ? path.resolve(val('--out')) : undefined;
+  fetchNodeRuntime({ arches, outDir, force: args.includes('--force') })
+    // resources/runtime is what the app ships: re-pin it, as the build does.
+    .then(() => (outDir ? undefined : import('./pin-artifacts.mjs').then((m) => m.pinArtifacts())))
+    .catch((err) => {
       console.error(`fetch-node-runtime: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(1);
-    },
-  );
+    });
 }

@@ -3,11 +3,11 @@
  * (resources/agent, resources/runtime; built by scripts/build-agent.mjs and scripts/fetch-node-runtime.mjs).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuntimeArch } from '../remote/probe.js';
+import { noPinMessage, type ArtifactPins } from './pins.js';
 
 /**
  * The app's resources/ folder: FLEETWAKE_RESOURCES_DIR, Electron's packaged resourcesPath, else found
@@ -54,7 +54,7 @@ export function bundledAgentVersion(bundlePath: string = defaultAgentBundle()): 
   try {
     st = statSync(bundlePath);
   } catch {
-    throw new Error(`The agent bundle ${bundlePath} is missing. Build it with: node scripts/build-agent.mjs`);
+    throw new Error(`The agent bundle ${bundlePath} is missing. Build it with: npm run build`);
   }
   const sidecar = bundlePath.replace(/\.cjs$/, '.version');
   if (sidecar !== bundlePath && existsSync(sidecar)) {
@@ -82,34 +82,26 @@ export function bundledAgentVersion(bundlePath: string = defaultAgentBundle()): 
   return version;
 }
 
-export function sha256OfFile(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
 export interface RuntimeArtifact {
   arch: RuntimeArch;
   gzPath: string;
   version: string;
-  /** sha256 of the uncompressed binary. */
+  /** sha256 and size of the unpacked binary, as pinned. */
   sha256: string;
   size: number;
+  /** sha256 and size of the .gz that is uploaded, as pinned. */
+  gzSha256: string;
   gzSize: number;
 }
 
-/** The shipped runtime for `arch`, or a message saying what is missing. */
-export function runtimeArtifact(runtimeDir: string, arch: RuntimeArch): RuntimeArtifact | string {
+/**
+ * The shipped runtime for `arch` as this build pinned it (the .json written beside the .gz by the fetch
+ * is not read: it is a file that can change after the build), or a message saying what is missing.
+ */
+export function runtimeArtifact(runtimeDir: string, arch: RuntimeArch, pins: ArtifactPins | undefined): RuntimeArtifact | string {
   const gzPath = path.join(runtimeDir, `node-linux-${arch}.gz`);
-  const jsonPath = path.join(runtimeDir, `node-linux-${arch}.json`);
-  if (!existsSync(gzPath) || !existsSync(jsonPath)) {
-    return `The app has no Node runtime for linux-${arch} (${gzPath}). Fetch it with: node scripts/fetch-node-runtime.mjs`;
-  }
-  try {
-    const meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as Partial<RuntimeArtifact>;
-    if (typeof meta.version !== 'string' || typeof meta.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(meta.sha256) || typeof meta.size !== 'number') {
-      return `${jsonPath} is incomplete; fetch the runtime again with: node scripts/fetch-node-runtime.mjs --force`;
-    }
-    return { arch, gzPath, version: meta.version, sha256: meta.sha256, size: meta.size, gzSize: statSync(gzPath).size };
-  } catch (e) {
-    return `${jsonPath} is unreadable (${(e as Error).message}); fetch the runtime again with: node scripts/fetch-node-runtime.mjs --force`;
-  }
+  if (!existsSync(gzPath)) return `The app has no Node runtime for linux-${arch} (${gzPath}). Fetch it with: npm run build`;
+  const pin = pins?.runtimes[arch];
+  if (!pin) return noPinMessage(`the Node runtime for linux-${arch}`);
+  return { arch, gzPath, ...pin };
 }

@@ -4,19 +4,20 @@
  * it (paths, user and version strings) are quoted with shq(). A sudo password goes only to sudo's stdin.
  */
 import { posix } from 'node:path';
-import { statSync } from 'node:fs';
 import { renderDefaultConfig } from '../../remote-agent/config/index.js';
 import type { AgentInfo, AgentMode } from '../../remote-agent/protocol.js';
 import { FleetError } from '../core/errors.js';
 import { isAgentRunning, startAgent, verifyAgent } from '../remote/agent-process.js';
+import { ChecksumMismatchError } from '../remote/checksum.js';
 import { outputTail, Remote, type RemoteConn } from '../remote/host.js';
-import { installSupport, remoteState, rollback, uploadRuntime } from '../remote/install.js';
+import { installSupport, remoteState, restoreRuntime, rollback, uploadRuntime } from '../remote/install.js';
 import { readInstallManifests, type InstalledManifests, type InstallManifest } from '../remote/manifest.js';
 import { takeLock, type HeldLock } from '../remote/lock.js';
 import { DEFAULT_NODE_CANDIDATES, parseProbeOutput, probeScript, type HostProbe } from '../remote/probe.js';
 import { errMessage, fail, formatBytes, Progress, type ProgressUpdate } from '../remote/progress.js';
 import { shq, shScript } from '../remote/shell.js';
-import { bundledAgentVersion, defaultAgentBundle, sha256OfFile } from './artifacts.js';
+import { defaultAgentBundle } from './artifacts.js';
+import { checkLocalArtifact, noPinMessage, pinnedArtifacts, type ArtifactPins } from './pins.js';
 import { choosePlan, chooseRuntime } from './plan.js';
 
 export type { InstalledManifests };
@@ -41,6 +42,12 @@ export interface DeployContext {
   nodeCandidates?: string[];
   /** How long the started agent has to answer agent.info (default 15 s). */
   verifyTimeoutMs?: number;
+  /**
+   * The hashes the agent bundle and runtime must have (default: the ones compiled into this build,
+   * pinnedArtifacts()). Only tests and benchmarks that deploy bundles of their own set it; the app's
+   * fronts never do, so a file changed after the build is never installed.
+   */
+  pins?: ArtifactPins;
 }
 
 export interface DeployOptions {
@@ -90,21 +97,34 @@ export async function readManifest(ctx: Pick<DeployContext, 'conn'>): Promise<In
   return m.system ?? m.user;
 }
 
-async function install(ctx: DeployContext, requested: 'auto' | AgentMode, operation: 'deploy' | 'upgrade'): Promise<InstallManifest> {
+/**
+ * The error for an uploaded copy the host hashed differently from the pin (it was deleted, nothing
+ * replaced); any other error as it is.
+ */
+function refusedOnHost(e: unknown, what: string, hostName: string, left: string): unknown {
+  if (!(e instanceof ChecksumMismatchError)) return e;
+  return fail(
+    `Refused to install ${what} on ${hostName}: ${e.message}. The copy was deleted and ${left}. ` +
+      'The file changed in transit or on the host after the upload: deploy again, and if it happens again, check the host for whatever changes it.',
+  );
+}
+
+async function install(deployCtx: DeployContext, requested: 'auto' | AgentMode, operation: 'deploy' | 'upgrade'): Promise<InstallManifest> {
+  const pins = deployCtx.pins ?? (await pinnedArtifacts());
+  const ctx: DeployContext = { ...deployCtx, pins };
   const progress = new Progress(ctx);
   const bundle = ctx.agentBundle ?? defaultAgentBundle();
   const verifyMs = ctx.verifyTimeoutMs ?? DEFAULT_VERIFY_MS;
-  let version: string;
-  let bundleSha: string;
-  let bundleSize: number;
+  // Checked before anything touches the host; what the host then receives is checked there too.
+  const agentPin = pins.agent;
   try {
-    version = bundledAgentVersion(bundle);
-    bundleSize = statSync(bundle).size;
-    bundleSha = sha256OfFile(bundle);
+    if (!agentPin) throw fail(noPinMessage('the agent bundle'));
+    await checkLocalArtifact(bundle, agentPin.sha256, 'The agent bundle');
   } catch (e) {
     progress.emit('probe', 'failed', errMessage(e));
     throw fail(errMessage(e));
   }
+  const { version, sha256: bundleSha, size: bundleSize } = agentPin;
 
   const remote = new Remote(ctx.conn);
   let lock: HeldLock | undefined;
@@ -137,17 +157,29 @@ async function install(ctx: DeployContext, requested: 'auto' | AgentMode, operat
       if (before.runtimeSha === art.sha256) {
         return { value: { ...choice, kept: false }, message: `Node ${art.version} runtime already on the host (sha256 checked)`, state: 'skipped' as const };
       }
+      await checkLocalArtifact(art.gzPath, art.gzSha256, `The Node runtime for linux-${art.arch}`);
       progress.emit('runtime', 'running', `Host has no node >= 18 — uploading Node ${art.version} for ${art.arch} (${formatBytes(art.gzSize)})`);
-      const kept = await uploadRuntime(remote, l, art, true);
-      return { value: { ...choice, kept }, message: `Uploaded Node ${art.version} to ${choice.nodePath}; sha256 matches` };
+      const kept = await uploadRuntime(remote, l, art, true).catch((e: unknown) => {
+        throw refusedOnHost(e, `the Node runtime ${art.version}`, ctx.hostName, `${l.runtimeNode} was left as it was`);
+      });
+      return { value: { ...choice, kept }, message: `Uploaded Node ${art.version} to ${choice.nodePath}; sha256 matches the pinned one (checked on the host)` };
     });
 
     // Agent file
-    const agentKept = await progress.step('upload', sameAgent ? 'Checking the agent file' : `Uploading agent (${formatBytes(bundleSize)})`, async () => {
-      if (sameAgent) return { value: false, message: `Agent ${version} already in place`, state: 'skipped' as const };
-      const kept = await remote.place({ file: bundle }, l.agentPath, 0o755, true);
-      return { value: kept, message: `Uploaded agent ${version} (${formatBytes(bundleSize)}) to ${l.agentPath}` };
-    });
+    let agentKept: boolean;
+    try {
+      agentKept = await progress.step('upload', sameAgent ? 'Checking the agent file' : `Uploading agent (${formatBytes(bundleSize)})`, async () => {
+        if (sameAgent) return { value: false, message: `Agent ${version} already in place`, state: 'skipped' as const };
+        const kept = await remote.place({ file: bundle }, l.agentPath, 0o755, true, bundleSha).catch((e: unknown) => {
+          throw refusedOnHost(e, `the agent ${version}`, ctx.hostName, old ? `the installed agent ${old.version} was left as it was` : 'no agent was installed');
+        });
+        return { value: kept, message: `Uploaded agent ${version} (${formatBytes(bundleSize)}) to ${l.agentPath}; sha256 matches the pinned one (checked on the host)` };
+      });
+    } catch (e) {
+      // The running agent was never stopped; a runtime this run replaced goes back under it.
+      if (runtime.kept) await restoreRuntime(remote, l, progress);
+      throw e;
+    }
 
     // Config: written only when there is none; an admin's file is never overwritten.
     await progress.step('config', 'Checking the agent config', async () => {

@@ -14,5 +14,6 @@ export {
   type ProgressUpdate,
 } from './deploy.js';
 export { bundledAgentVersion, defaultAgentBundle, defaultRuntimeDir, resourcesDir, runtimeArtifact, type RuntimeArtifact } from './artifacts.js';
+export { NO_PINS, pinnedArtifacts, type ArtifactPin, type ArtifactPins, type RuntimePin } from './pins.js';
 export { uninstallAgent } from './uninstall.js';
 export { stopScript } from '../remote/agent-process.js';

@@ -77,7 +77,7 @@ export function chooseRuntime(ctx: DeployContext, probe: HostProbe, l: Layout): 
       `The host has no node >= 18${found}, and the Node runtime Fleetwake ships needs glibc ${MIN_GLIBC_FOR_RUNTIME} or newer; this host has ${probe.glibc ? `glibc ${probe.glibc}` : 'no glibc (musl?)'}. Install Node 18 or newer on it and deploy again.`,
     );
   }
-  const art = runtimeArtifact(ctx.runtimeDir ?? defaultRuntimeDir(), probe.runtimeArch);
+  const art = runtimeArtifact(ctx.runtimeDir ?? defaultRuntimeDir(), probe.runtimeArch, ctx.pins);
   if (typeof art === 'string') throw fail(art);
   const free = freeBytesFor(probe, l.installDir);
   const need = art.size + art.gzSize + 16 * 1024 * 1024;

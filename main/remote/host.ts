@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { SftpSession } from '../ssh/channels.js';
 import type { ExecResult, HostConnection } from '../ssh/connection.js';
+import { checksumMismatch, sha256CheckScript } from './checksum.js';
 import { shq, shScript } from './shell.js';
 
 /** What deploy needs of a HostConnection (a test double can provide just these). */
@@ -126,18 +127,32 @@ export class Remote {
   /**
    * Put `content` (a local file path, or the bytes) at `finalPath` with `mode`, atomically: written
    * under a temp name next to the target, then renamed over it. With `keepPrev`, an existing target is
-   * first hard-linked to `<final>.prev`. Returns true when a previous file was kept.
+   * first hard-linked to `<final>.prev`. With `sha256`, the temp copy is hashed on the host first (with
+   * the install's privilege, the copy that will be renamed) and, when it differs, deleted before it
+   * replaces anything: ChecksumMismatchError. Returns true when a previous file was kept.
    */
-  async place(content: { file: string } | { data: string | Buffer }, finalPath: string, mode: number, keepPrev = false): Promise<boolean> {
+  async place(
+    content: { file: string } | { data: string | Buffer },
+    finalPath: string,
+    mode: number,
+    keepPrev = false,
+    sha256?: string,
+  ): Promise<boolean> {
     const tmp = tempName(finalPath);
     const modeStr = mode.toString(8);
     const prevScript = keepPrev ? `if [ -f ${shq(finalPath)} ]; then ln -f ${shq(finalPath)} ${shq(`${finalPath}.prev`)} && echo KEPT; fi` : ':';
+    const checked = (r: ExecResult, what: string): ExecResult => {
+      const mismatch = sha256 ? checksumMismatch(r, finalPath, sha256) : null;
+      if (mismatch) throw mismatch;
+      return check(r, what);
+    };
     if (!this.needsStaging) {
       if ('file' in content) await this.putFile(content.file, tmp);
       else await this.writeFile(tmp, content.data, mode);
       try {
         await this.chmod(tmp, mode);
-        const r = await this.privOk(prevScript, `keep ${finalPath}.prev`);
+        const verify = sha256 ? `${sha256CheckScript(shq(tmp), sha256, `rm -f ${shq(tmp)}`)}\n` : '';
+        const r = checked(await this.priv(`${verify}${prevScript}`), `keep ${finalPath}.prev`);
         await this.rename(tmp, finalPath);
         return r.stdout.includes('KEPT');
       } catch (e) {
@@ -148,12 +163,16 @@ export class Remote {
     const staged = posix.join(await this.stagingDir(), posix.basename(tmp));
     if ('file' in content) await this.putFile(content.file, staged);
     else await this.writeFile(staged, content.data, 0o600);
-    const r = await this.privOk(
-      [
-        `install -m ${modeStr} -o root -g root ${shq(staged)} ${shq(tmp)} || exit 1`,
-        `${prevScript} || { rm -f ${shq(tmp)}; exit 1; }`,
-        `mv -f ${shq(tmp)} ${shq(finalPath)} || { rm -f ${shq(tmp)}; exit 1; }`,
-      ].join('\n'),
+    // The staged file is the SSH user's to change until root has copied it: root checks its own copy.
+    const r = checked(
+      await this.priv(
+        [
+          `install -m ${modeStr} -o root -g root ${shq(staged)} ${shq(tmp)} || exit 1`,
+          ...(sha256 ? [sha256CheckScript(shq(tmp), sha256, `rm -f ${shq(tmp)}`)] : []),
+          `${prevScript} || { rm -f ${shq(tmp)}; exit 1; }`,
+          `mv -f ${shq(tmp)} ${shq(finalPath)} || { rm -f ${shq(tmp)}; exit 1; }`,
+        ].join('\n'),
+      ),
       `install ${finalPath}`,
     );
     await this.sh(`rm -f ${shq(staged)}`).catch(() => undefined);

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
+import { checksumMismatch, sha256CheckScript } from './checksum.js';
 import { outputTail, type Remote } from './host.js';
 import { renderUnit, renderWrapper, SYSTEM_GROUP, type Layout, type Supervisor } from './layout.js';
 import type { InstallManifest } from './manifest.js';
@@ -37,8 +38,9 @@ export async function remoteState(remote: Remote, l: Layout): Promise<RemoteStat
 }
 
 /**
- * Upload the shipped Node runtime, unpack and check it on the host, then rename it into place; with
- * `keepPrev` the current one stays as `node.prev`. Returns true when a previous runtime was kept.
+ * Upload the shipped Node runtime, unpack it on the host and check it against `sha256` (the pinned
+ * hash of the binary), then rename it into place; with `keepPrev` the current one stays as `node.prev`.
+ * Returns true when a previous runtime was kept; ChecksumMismatchError when the unpacked copy differs.
  */
 export async function uploadRuntime(remote: Remote, l: Layout, art: { gzPath: string; sha256: string }, keepPrev: boolean): Promise<boolean> {
   const rdir = l.runtimeDir;
@@ -50,14 +52,13 @@ export async function uploadRuntime(remote: Remote, l: Layout, art: { gzPath: st
   await remote.putFile(art.gzPath, gzRemote);
   const tmp = posix.join(rdir, `.node.tmp-${randomBytes(4).toString('hex')}`);
   const node = shq(l.runtimeNode);
-  // Unpacked on the host (no download there), checked against the sha256 the app ships, then renamed
-  // into place; the old runtime stays as node.prev for a rollback.
+  // Unpacked on the host (no download there) into a file only the install's user can write, checked
+  // there against the pin before it first runs, then renamed into place; the old one stays as node.prev.
   const r = await remote.priv(
     `gz=${shq(gzRemote)}; tmp=${shq(tmp)}
 cleanup() { rm -f "$gz" "$tmp"; }
 gzip -dc "$gz" > "$tmp" || { echo "gzip -dc failed" >&2; cleanup; exit 1; }
-set -- $(sha256sum "$tmp"); sum=$1
-if [ "$sum" != ${shq(art.sha256)} ]; then echo "sha256 mismatch: the host computed $sum, expected ${art.sha256}" >&2; cleanup; exit 3; fi
+${sha256CheckScript('"$tmp"', art.sha256, 'cleanup')}
 chmod 0755 "$tmp" || { cleanup; exit 1; }
 v=$("$tmp" -v 2>&1) || { echo "the runtime does not run on this host: $v" >&2; cleanup; exit 4; }
 ${keepPrev ? `if [ -f ${node} ]; then ln -f ${node} ${shq(`${l.runtimeNode}.prev`)} && echo KEPT; fi` : ':'}
@@ -66,8 +67,25 @@ rm -f "$gz"
 echo "ok $v"`,
     180_000,
   );
+  const mismatch = checksumMismatch(r, l.runtimeNode, art.sha256);
+  if (mismatch) throw mismatch;
   if (r.code !== 0) throw fail(`The Node runtime could not be installed: ${outputTail(r)}`);
   return r.stdout.includes('KEPT');
+}
+
+/**
+ * Put back the runtime (kept as `node.prev`) that this run replaced before a later step failed, while
+ * the agent still runs as before. Reported as a rollback step; its own failure is reported there
+ * without hiding the error that caused it.
+ */
+export async function restoreRuntime(remote: Remote, l: Layout, progress: Progress): Promise<void> {
+  progress.emit('rollback', 'running', 'Putting the previous Node runtime back');
+  try {
+    await remote.privOk(`mv -f ${shq(`${l.runtimeNode}.prev`)} ${shq(l.runtimeNode)}`, 'put the previous Node runtime back');
+    progress.emit('rollback', 'done', `Put the previous Node runtime back at ${l.runtimeNode}`);
+  } catch (e) {
+    progress.emit('rollback', 'failed', errMessage(e));
+  }
 }
 
 /** Group, folders, wrapper and supervisor unit of an install; returns what was set up, in words. */

@@ -1,21 +1,27 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { InstallManifest } from '../../main/remote/manifest.js';
 import {
   bundledAgentVersion,
   deployAgent,
+  pinnedArtifacts,
   readManifest,
   stopScript,
   uninstallAgent,
   upgradeAgent,
+  type ArtifactPins,
   type DeployContext,
   type ProgressUpdate,
+  type RuntimePin,
 } from '../../main/deploy/index.js';
+import type { RemoteConn } from '../../main/remote/host.js';
 import { shq } from '../../main/remote/shell.js';
 import type { HostConnection } from '../../main/ssh/connection.js';
 import { PROTOCOL_VERSION, type AgentInfo } from '../../remote-agent/protocol.js';
@@ -34,7 +40,8 @@ let work: string;
 let bundle: string;
 let bundleVersion: string;
 let runtimeDir: string;
-let runtimeMeta: { version: string; sha256: string };
+let runtimeMeta: RuntimePin;
+let pins: ArtifactPins;
 let userKey: GeneratedKey;
 let rootKey: GeneratedKey;
 let userHost: SshdHandle; // fwtdeploy, fwtdeploy2: key-only, no sudo
@@ -49,14 +56,15 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'fwt-deploy-'));
   chmodSync(work, 0o755);
 
-  // The agent bundle from the current source (built once per run into a temp dir by
-  // test/support/agent-bundle.ts, so resources/ is not touched; its .sha256 and .version lie beside it),
-  // and the shipped x64 runtime (fetched by `npm pack` once; skipped when present with the pinned version).
+  // The agent bundle from the current source and the shipped x64 runtime, as `npm run build` leaves
+  // them in resources/ with their pins compiled into the app's code (test/support/agent-bundle.ts, once
+  // per run). Deploys here check against those pins, as the app's do.
   bundle = inject('agentBundle');
   bundleVersion = bundledAgentVersion(bundle);
   runtimeDir = path.join(root, 'resources', 'runtime');
-  await run(process.execPath, [path.join(root, 'scripts/fetch-node-runtime.mjs'), '--arch', 'x64'], { cwd: root, maxBuffer: 1 << 24 });
-  runtimeMeta = JSON.parse(readFileSync(path.join(runtimeDir, 'node-linux-x64.json'), 'utf8'));
+  pins = await pinnedArtifacts();
+  expect(pins.agent?.version).toBe(bundleVersion);
+  runtimeMeta = pins.runtimes.x64!;
 
   [userKey, rootKey] = await Promise.all([
     generateKey(path.join(work, 'keys'), { type: 'ed25519', name: 'deploy' }),
@@ -165,6 +173,38 @@ function steps(log: ProgressUpdate[]): string[] {
   return log.map((p) => `${p.step}:${p.state}`);
 }
 
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Pins for an agent bundle of a test's own (the build pins only the one it made). */
+function pinsForAgent(file: string, version: string): ArtifactPins {
+  const data = readFileSync(file);
+  return { ...pins, agent: { version, sha256: sha256(data), size: data.length } };
+}
+
+/**
+ * `conn`, except that just before the first command that names an uploaded file (`upload`'s first
+ * group) runs, `tamper` changes that file on the host: a file altered after its transfer, before the
+ * installer's next look at it.
+ */
+function tamperingConn(conn: HostConnection, upload: RegExp, tamper: (file: string) => string): { conn: RemoteConn; tampered: string[] } {
+  const tampered: string[] = [];
+  return {
+    tampered,
+    conn: {
+      ready: () => conn.ready(),
+      exec: async (...args: Parameters<HostConnection['exec']>) => {
+        const file = tampered.length === 0 ? upload.exec(args[0])?.[1] : undefined;
+        if (file) {
+          const r = await conn.exec(tamper(file), { timeoutMs: 15_000 });
+          if (r.code !== 0) throw new Error(`tampering with ${file} failed: ${r.stderr}`);
+          tampered.push(file);
+        }
+        return conn.exec(...args);
+      },
+    },
+  };
+}
+
 describe('user mode (key-only user, no sudo)', () => {
   let conn: HostConnection;
   let first: InstallManifest;
@@ -228,7 +268,12 @@ console.error('broken agent: refusing to ' + process.argv[2]);
 process.exit(1);
 `,
     );
-    const ctx = context(conn, 'gpu-user', { agentBundle: broken, verifyTimeoutMs: 4_000 });
+    // Not what the build pinned: refused before anything is uploaded.
+    const unpinned = context(conn, 'gpu-user', { agentBundle: broken });
+    await expect(upgradeAgent(unpinned)).rejects.toThrow(`The agent bundle ${broken} is not the file this Fleetwake build pinned`);
+    expect(steps(unpinned.log)).toEqual(['probe:failed']);
+
+    const ctx = context(conn, 'gpu-user', { agentBundle: broken, verifyTimeoutMs: 4_000, pins: pinsForAgent(broken, '9.9.9+broken000000') });
     const err = await upgradeAgent(ctx).then(
       () => null,
       (e: Error) => e,
@@ -310,6 +355,32 @@ describe('system mode as root', () => {
     expect(st.stdout).toContain('root:fleetwake 660 /run/fleetwake/agent.sock');
     expect(st.stdout).toMatch(/^fleetwake:/m);
 
+    // Another pinned build whose upload is changed on the host before root checks it: refused, and the
+    // running agent, its file and install.json stay as they were.
+    const variant = path.join(work, 'variant-agent.cjs');
+    writeFileSync(variant, `${readFileSync(bundle, 'utf8')}\n// another build\n`);
+    const variantPins = pinsForAgent(variant, bundleVersion);
+    const t = tamperingConn(conn, /sha256sum < (\/opt\/fleetwake\/\.fleetwake-agent\.cjs\.tmp-[0-9a-f]{8})\b/, (f) => `printf '\\n;process.exit(0)\\n' >> ${shq(f)}`);
+    const tctx = context(conn, 'gpu-root', { conn: t.conn, agentBundle: variant, pins: variantPins });
+    const err = await upgradeAgent(tctx).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(t.tampered).toHaveLength(1);
+    expect(err?.message).toMatch(
+      new RegExp(
+        `^Refused to install the agent ${bundleVersion.replace(/[+.]/g, '\\$&')} on gpu-root: the copy uploaded for /opt/fleetwake/fleetwake-agent\\.cjs has sha256 [0-9a-f]{64} on the host, ` +
+          `not the ${variantPins.agent!.sha256} this Fleetwake build pinned\\. The copy was deleted and the installed agent \\S+ was left as it was\\.`,
+      ),
+    );
+    expect(steps(tctx.log)).toContain('upload:failed');
+    expect(steps(tctx.log)).not.toContain('start:running');
+    expect((await infoViaBridge(conn, m)).pid).toBe(info.pid);
+    expect(await readManifest({ conn })).toEqual(m);
+    const after = await conn.exec(`sha256sum /opt/fleetwake/fleetwake-agent.cjs; ls -A /opt/fleetwake`);
+    expect(after.stdout.split(' ')[0]).toBe(pins.agent!.sha256);
+    expect(after.stdout).not.toMatch(/\.tmp-|\.prev/);
+
     await uninstallAgent(context(conn, 'gpu-root'), { purge: true });
     expect(await leftovers(conn, ['/opt/fleetwake', '/etc/fleetwake', '/var/lib/fleetwake', '/run/fleetwake', '/etc/systemd/system/fleetwake-agent.service'])).toBe('');
     expect((await conn.exec('getent group fleetwake')).code).not.toBe(0);
@@ -323,9 +394,41 @@ describe('a host without node', () => {
     expect(which.stdout).not.toMatch(/\/node$/m);
     // The probe also tries /usr/bin/node and /usr/local/bin/node by absolute path; here /usr/bin/node is
     // the test runner's own node and cannot be removed, so this test turns the absolute candidates off.
+    const home = users.fwtnonode!.home;
+    const installDir = `${home}/.local/share/fleetwake`;
+
+    // A runtime swapped in resources/ together with the .json that vouches for it (all the check used
+    // to compare with): refused before upload, because it is not what this build pinned.
+    const swapped = path.join(work, 'runtime-swapped');
+    mkdirSync(swapped);
+    const fake = '#!/bin/sh\necho v22.23.3\n';
+    const fakeGz = gzipSync(fake);
+    writeFileSync(path.join(swapped, 'node-linux-x64.gz'), fakeGz);
+    writeFileSync(
+      path.join(swapped, 'node-linux-x64.json'),
+      JSON.stringify({ version: '22.23.3', arch: 'x64', sha256: sha256(fake), size: fake.length, gzSha256: sha256(fakeGz), gzSize: fakeGz.length }),
+    );
+    const local = context(conn, 'gpu-nonode', { nodeCandidates: [], runtimeDir: swapped });
+    await expect(deployAgent(local, { mode: 'auto' })).rejects.toThrow(
+      `The Node runtime for linux-x64 ${path.join(swapped, 'node-linux-x64.gz')} is not the file this Fleetwake build pinned: its sha256 is ${sha256(fakeGz)}, the build pinned ${runtimeMeta.gzSha256}.`,
+    );
+    expect(await leftovers(conn, [`${installDir}/runtime`, `${installDir}/install.json`])).toBe('');
+
+    // The real runtime, changed on the host after its upload (another valid gzip): refused there, deleted.
+    const t = tamperingConn(conn, /gz=(\S+\/\.node\.gz\.tmp-[0-9a-f]{8});/, (f) => `printf '#!/bin/sh\\necho v22.23.3\\n' | gzip > ${shq(f)}`);
+    const remote = context(conn, 'gpu-nonode', { conn: t.conn, nodeCandidates: [] });
+    await expect(deployAgent(remote, { mode: 'auto' })).rejects.toThrow(
+      new RegExp(
+        `^Refused to install the Node runtime ${runtimeMeta.version.replace(/\./g, '\\.')} on gpu-nonode: the copy uploaded for ${installDir}/runtime/node has sha256 [0-9a-f]{64} on the host, ` +
+          `not the ${runtimeMeta.sha256} this Fleetwake build pinned\\. The copy was deleted and ${installDir}/runtime/node was left as it was\\.`,
+      ),
+    );
+    expect(t.tampered).toHaveLength(1);
+    expect(await leftovers(conn, [`${installDir}/runtime`])).toBe(`${installDir}/runtime`);
+    expect(await readManifest({ conn })).toBeNull();
+
     const ctx = context(conn, 'gpu-nonode', { nodeCandidates: [] });
     const m = await deployAgent(ctx, { mode: 'auto' });
-    const home = users.fwtnonode!.home;
     expect(m).toMatchObject({ mode: 'user', uploadedRuntime: true, nodePath: `${home}/.local/share/fleetwake/runtime/node`, version: bundleVersion });
     expect(ctx.log.some((p) => p.step === 'runtime' && p.message.includes(`uploading Node ${runtimeMeta.version}`))).toBe(true);
     expect(ctx.log.some((p) => p.step === 'runtime' && p.state === 'done' && /sha256 matches/.test(p.message))).toBe(true);
@@ -343,5 +446,5 @@ describe('a host without node', () => {
 
     await uninstallAgent(context(conn, 'gpu-nonode', { nodeCandidates: [] }), { purge: true });
     expect(await leftovers(conn, [m.installDir, m.configFile, path.dirname(m.configFile), m.stateDir])).toBe('');
-  }, 120_000);
+  }, 180_000);
 });

@@ -1,12 +1,14 @@
 /**
- * vitest globalSetup: the agent bundle is built once per test run, into a folder of its own, and
- * handed to every test file through vitest's `inject('agentBundle')`.
+ * vitest globalSetup: the part of `npm run build` that deploys depend on, once per test run: the agent
+ * bundle from the current source (resources/agent), the x64 Node runtime (fetched once, then only
+ * checked), and the pins of both compiled into the app's code (main/deploy/pinned-artifacts.generated.ts),
+ * which the tests' deploys check against like the app's do. The bundle's path reaches every test file
+ * through vitest's `inject('agentBundle')`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildAgent } from '../../scripts/build-agent.mjs';
+import { fetchNodeRuntime } from '../../scripts/fetch-node-runtime.mjs';
+import { pinArtifacts } from '../../scripts/pin-artifacts.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,9 +16,9 @@ declare module 'vitest' {
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => void> {
-  const dir = mkdtempSync(join(tmpdir(), 'fwt-agent-bundle-'));
-  const { outfile } = await buildAgent({ outDir: dir, quiet: true });
+export default async function setup(project: TestProject): Promise<void> {
+  const { outfile } = await buildAgent({ quiet: true });
+  await fetchNodeRuntime({ arches: ['x64'], log: () => undefined });
+  await pinArtifacts({ quiet: true });
   project.provide('agentBundle', outfile);
-  return () => rmSync(dir, { recursive: true, force: true });
 }

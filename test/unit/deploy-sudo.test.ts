@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,7 +35,8 @@ function ctxWith(answer: string | null) {
   const { conn, calls } = fakeConn();
   const dir = mkdtempSync(path.join(tmpdir(), 'fwt-sudo-'));
   const bundle = path.join(dir, 'agent.cjs');
-  writeFileSync(bundle, "console.log('1.2.3+abc')\n");
+  const text = "console.log('1.2.3+abc')\n";
+  writeFileSync(bundle, text);
   const log: ProgressUpdate[] = [];
   let asked = 0;
   const ctx: DeployContext = {
@@ -46,6 +48,8 @@ function ctxWith(answer: string | null) {
       return answer;
     },
     agentBundle: bundle,
+    // A bundle of this test's own, so pinned here rather than by the build.
+    pins: { agent: { version: '1.2.3+abc', sha256: createHash('sha256').update(text).digest('hex'), size: text.length }, runtimes: {} },
   };
   return { ctx, calls, log, asked: () => asked };
 }

@@ -20,6 +20,7 @@ import {
   bundledAgentVersion,
   defaultRuntimeDir,
   deployAgent,
+  pinnedArtifacts,
   readManifest,
   runtimeArtifact,
   uninstallAgent,
@@ -27,6 +28,7 @@ import {
   type DeployContext,
 } from '../../../main/deploy/index.js';
 import type { HostConnection } from '../../../main/ssh/connection.js';
+import { computePins } from '../../../scripts/pin-artifacts.mjs';
 import { makeNoNodeBin } from '../../support/no-node-path.js';
 import { startSshd, type SshdHandle } from '../../support/sshd.js';
 import { budgetNote, repeat, sleep, timed } from '../loop.js';
@@ -200,9 +202,11 @@ export const deploySection: BenchSection = {
       const oldBundle = built.stdout.trim();
       const oldVersion = bundledAgentVersion(oldBundle);
       if (oldVersion === version) throw new Error(`the unminified build has the same version as ${AGENT_BUNDLE} (${version})`);
+      // The app only installs what its build pinned; this bundle of the bench's own is pinned here.
+      const oldPins = await computePins({ agentBundle: oldBundle });
 
       const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
-      const art = runtimeArtifact(defaultRuntimeDir(), arch);
+      const art = runtimeArtifact(defaultRuntimeDir(), arch, await pinnedArtifacts());
 
       const fresh = kind('fresh');
       const withRuntime = kind('fresh + runtime');
@@ -273,7 +277,7 @@ export const deploySection: BenchSection = {
               ? `unexpected: version ${m.version}; check: ${log.filter((p) => p.step === 'check').map((p) => p.message).join(' / ') || 'none'}`
               : null,
           async () => {
-            const old = await withTimeout('deploy of the old version', deployAgent(benchDeployContext(connA!, 'gpu', { agentBundle: oldBundle }), { mode: 'user' }));
+            const old = await withTimeout('deploy of the old version', deployAgent(benchDeployContext(connA!, 'gpu', { agentBundle: oldBundle, pins: oldPins }), { mode: 'user' }));
             if (old.version !== oldVersion) throw new Error(`the old bundle answers as ${old.version}, expected ${oldVersion}`);
           },
         );
