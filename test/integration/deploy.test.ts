@@ -22,9 +22,9 @@ import { PROTOCOL_VERSION, type AgentInfo } from '../../remote-agent/protocol.js
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { generateKey, type GeneratedKey } from '../support/keys.js';
 import { makeNoNodeBin } from '../support/no-node-path.js';
-import { requireTools } from '../support/require-tools.js';
+import { requireTools, SUDO_TESTBED_TOOLS } from '../support/require-tools.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
-import { authorizeKey, ensureUser, type TestUser } from '../support/users.js';
+import { authorizeKey, ensureUser, grantPasswordlessSudo, type TestUser } from '../support/users.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -40,12 +40,16 @@ let rootKey: GeneratedKey;
 let userHost: SshdHandle; // fwtdeploy, fwtdeploy2: key-only, no sudo
 let rootHost: SshdHandle; // root with a key (PermitRootLogin prohibit-password)
 let noNodeHost: SshdHandle; // fwtnonode, PATH without node
+let sudoHost: SshdHandle; // fwtsudo: passwordless sudo, its own `node` wrapper first on PATH
+let revokeSudo: (() => Promise<void>) | undefined;
+/** Where fwtsudo's `node` wrapper logs each run as root (it must never have one). */
+let rootRunLog: string;
 let users: Record<string, TestUser>;
 let rootAuthorizedBefore: string | null = null;
 const fleets: TestFleet[] = [];
 
 beforeAll(async () => {
-  requireTools();
+  requireTools(SUDO_TESTBED_TOOLS);
   work = mkdtempSync(path.join(tmpdir(), 'fwt-deploy-'));
   chmodSync(work, 0o755);
 
@@ -63,7 +67,7 @@ beforeAll(async () => {
     generateKey(path.join(work, 'keys'), { type: 'ed25519', name: 'root', comment: 'fleetwake-deploy-test-root' }),
   ]);
   users = {};
-  for (const name of ['fwtdeploy', 'fwtdeploy2', 'fwtnonode']) {
+  for (const name of ['fwtdeploy', 'fwtdeploy2', 'fwtnonode', 'fwtsudo']) {
     users[name] = await ensureUser(name);
     await authorizeKey(name, userKey.publicKey);
   }
@@ -75,14 +79,30 @@ beforeAll(async () => {
   rootAuthorizedBefore = existsSync('/root/.ssh/authorized_keys') ? await readFile('/root/.ssh/authorized_keys', 'utf8') : null;
   await appendFile('/root/.ssh/authorized_keys', `${rootAuthorizedBefore && !rootAuthorizedBefore.endsWith('\n') ? '\n' : ''}${rootKey.publicKey}\n`, { mode: 0o600 });
 
+  // fwtsudo: passwordless sudo, and a `node` of its own first on PATH (as nvm, conda or ~/bin put one).
+  // The wrapper is the user's to replace: whatever runs it as root hands that user root.
+  const sudoer = users.fwtsudo!;
+  revokeSudo = await grantPasswordlessSudo('fwtsudo');
+  const userBin = path.join(sudoer.home, 'bin');
+  rmSync(userBin, { recursive: true, force: true });
+  await mkdir(userBin, { recursive: true });
+  rootRunLog = path.join(sudoer.home, 'node-ran-as-root.log');
+  rmSync(rootRunLog, { force: true });
+  const wrapper = path.join(userBin, 'node');
+  writeFileSync(wrapper, `#!/bin/sh\nif [ "$(id -u)" = 0 ]; then echo "ran as root: $*" >> ${shq(rootRunLog)}; fi\nexec ${shq(process.execPath)} "$@"\n`, { mode: 0o755 });
+  for (const p of [userBin, wrapper]) await run('chown', [`${sudoer.uid}:${sudoer.gid}`, p]);
+  // A previous killed run may have left this user in the group a system deploy adds it to.
+  await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']);
+
   const noNodeBin = makeNoNodeBin();
-  [userHost, rootHost, noNodeHost] = await Promise.all([
+  [userHost, rootHost, noNodeHost, sudoHost] = await Promise.all([
     startSshd({ allowUsers: ['fwtdeploy', 'fwtdeploy2'], passwordAuthentication: false }),
     // The testbed writes `PermitRootLogin no` globally and sshd keeps the first value of a keyword, so
     // root login is allowed in a Match block, which overrides it.
     startSshd({ allowUsers: ['root'], passwordAuthentication: false, extraConfig: ['Match User root', '  PermitRootLogin prohibit-password'] }),
     // sshd's SetEnv applies to every session: this host's PATH has no node.
     startSshd({ allowUsers: ['fwtnonode'], passwordAuthentication: false, extraConfig: [`SetEnv PATH=${noNodeBin}`] }),
+    startSshd({ allowUsers: ['fwtsudo'], passwordAuthentication: false, extraConfig: [`SetEnv PATH=${userBin}:/usr/local/bin:/usr/bin:/bin`] }),
   ]);
 }, 240_000);
 
@@ -101,7 +121,9 @@ afterAll(async () => {
   // Restore root's authorized_keys exactly as it was.
   if (rootAuthorizedBefore === null) rmSync('/root/.ssh/authorized_keys', { force: true });
   else await writeFile('/root/.ssh/authorized_keys', rootAuthorizedBefore, { mode: 0o600 });
-  await Promise.all([userHost, rootHost, noNodeHost].map((h) => h?.destroy()));
+  await revokeSudo?.();
+  await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']).catch(() => undefined);
+  await Promise.all([userHost, rootHost, noNodeHost, sudoHost].map((h) => h?.destroy()));
   if (work) rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
@@ -131,9 +153,8 @@ function context(conn: HostConnection, hostName: string, extra: Partial<DeployCo
       log.push(p);
       if (process.env.FWT_DEPLOY_LOG) console.log(`[${hostName}] ${p.step} ${p.state}: ${p.message}`);
     },
-    askSudoPassword: async () => {
-      throw new Error('no sudo password should be asked in this test');
-    },
+    // As a user without sudo rights would: sudo is installed (the sudo tests need it), so the app asks.
+    askSudoPassword: async () => null,
     agentBundle: bundle,
     runtimeDir,
     log,
