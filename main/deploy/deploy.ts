@@ -8,10 +8,11 @@ import { statSync } from 'node:fs';
 import { renderDefaultConfig } from '../../remote-agent/config/index.js';
 import type { AgentInfo, AgentMode } from '../../remote-agent/protocol.js';
 import { FleetError } from '../core/errors.js';
-import { isAgentRunning, startAgent, verifyAgent } from '../remote/agent-process.js';
+import { isAgentRunning, queryInfo, startAgent, verifyAgent } from '../remote/agent-process.js';
 import { outputTail, Remote, type RemoteConn } from '../remote/host.js';
 import { installSupport, remoteState, rollback, uploadRuntime } from '../remote/install.js';
 import { readInstallManifests, type InstalledManifests, type InstallManifest } from '../remote/manifest.js';
+import { SYSTEM_GROUP, type Layout } from '../remote/layout.js';
 import { takeLock, type HeldLock } from '../remote/lock.js';
 import { DEFAULT_NODE_CANDIDATES, parseProbeOutput, probeScript, type HostProbe } from '../remote/probe.js';
 import { errMessage, fail, formatBytes, Progress, type ProgressUpdate } from '../remote/progress.js';
@@ -24,8 +25,8 @@ export type { InstalledManifests };
 export { formatBytes, type ProgressUpdate };
 
 export interface DeployContext {
-  /** The host's shared SSH connection (a HostConnection). */
-  conn: RemoteConn;
+  /** The host's shared SSH connection (a HostConnection); deploy may make it log in again (HostConnection.relogin). */
+  conn: RemoteConn & { relogin(): Promise<unknown> };
   hostName: string;
   onProgress: (p: ProgressUpdate) => void;
   /** The core turns this into a 'sudo-password' prompt; null = cancelled. */
@@ -108,6 +109,8 @@ async function install(ctx: DeployContext, requested: 'auto' | AgentMode, operat
 
   const remote = new Remote(ctx.conn);
   let lock: HeldLock | undefined;
+  let result: InstallManifest;
+  let checkAccess: (() => Promise<void>) | undefined;
   try {
     const probe = await probeHost(ctx);
     if (probe.os !== 'Linux') throw fail(`Fleetwake's agent runs on Linux; this host is ${probe.os || 'unknown'}.`);
@@ -141,6 +144,8 @@ async function install(ctx: DeployContext, requested: 'auto' | AgentMode, operat
       const kept = await uploadRuntime(remote, l, art, true);
       return { value: { ...choice, kept }, message: `Uploaded Node ${art.version} to ${choice.nodePath}; sha256 matches` };
     });
+
+    if (plan.mode === 'system' && probe.uid !== 0) checkAccess = () => checkUserReachesAgent(ctx, probe.user, l, runtime.nodePath, progress);
 
     // Agent file
     const agentKept = await progress.step('upload', sameAgent ? 'Checking the agent file' : `Uploading agent (${formatBytes(bundleSize)})`, async () => {
@@ -202,16 +207,44 @@ async function install(ctx: DeployContext, requested: 'auto' | AgentMode, operat
       installedAt: new Date().toISOString(),
     };
     const unchanged = old && JSON.stringify({ ...old, installedAt: '' }) === JSON.stringify({ ...manifest, installedAt: '' });
-    if (unchanged) return old;
-    await progress.step('manifest', 'Writing install.json', async () => {
-      await remote.place({ data: `${JSON.stringify(manifest, null, 2)}\n` }, l.manifestPath, 0o644);
-      return { value: undefined, message: `Installed agent ${manifest.version} (${plan.mode} mode) — ${l.manifestPath}` };
-    });
-    return manifest;
+    if (unchanged) {
+      result = old;
+    } else {
+      await progress.step('manifest', 'Writing install.json', async () => {
+        await remote.place({ data: `${JSON.stringify(manifest, null, 2)}\n` }, l.manifestPath, 0o644);
+        return { value: undefined, message: `Installed agent ${manifest.version} (${plan.mode} mode) — ${l.manifestPath}` };
+      });
+      result = manifest;
+    }
   } finally {
     await lock?.release();
     await remote.close();
   }
+  // After the SFTP session is closed: a fresh login replaces the session it ran on.
+  await checkAccess?.();
+  return result;
+}
+
+/**
+ * A system install by a user who is not root ends with that user's own access, which is what the app
+ * uses afterwards: the socket is only for group fleetwake, which the user just joined, and sshd fixed
+ * the groups of the running session at login. So the connection logs in again when its session lacks
+ * the group, and the agent must then answer the SSH user itself (deploy's verify ran as root).
+ */
+async function checkUserReachesAgent(ctx: DeployContext, user: string, l: Layout, nodePath: string, progress: Progress): Promise<void> {
+  await progress.step('access', `Checking that ${user} reaches the agent`, async () => {
+    const groups = await ctx.conn.exec('id -Gn', { timeoutMs: 20_000, stdin: '' });
+    const stale = !groups.stdout.trim().split(/\s+/).includes(SYSTEM_GROUP);
+    if (stale) await ctx.conn.relogin();
+    const { info, output } = await queryInfo(new Remote(ctx.conn), l, nodePath);
+    if (!info) {
+      throw fail(`The agent runs, but ${user} cannot reach its socket ${l.socketPath}${stale ? ' even after logging in again' : ''}: ${output || 'no answer'}`);
+    }
+    return {
+      value: undefined,
+      message: `${user} reaches the agent${stale ? ` (logged in again: the ${SYSTEM_GROUP} group applies to new logins)` : ''}`,
+    };
+  });
 }
 
 /** Install (or repair) the agent. Running it again is harmless: it reports "already installed" and makes sure it runs. */

@@ -25,6 +25,7 @@ import { makeNoNodeBin } from '../support/no-node-path.js';
 import { requireTools, SUDO_TESTBED_TOOLS } from '../support/require-tools.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 import { authorizeKey, ensureUser, grantPasswordlessSudo, type TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -364,5 +365,49 @@ describe('a host without node', () => {
 
     await uninstallAgent(context(conn, 'gpu-nonode', { nodeCandidates: [] }), { purge: true });
     expect(await leftovers(conn, [m.installDir, m.configFile, path.dirname(m.configFile), m.stateDir])).toBe('');
+  }, 120_000);
+});
+
+/** A user's groups as /etc/group lists them: what a fresh login gets. */
+async function groupsOf(user: string): Promise<string[]> {
+  return (await run('id', ['-nG', user])).stdout.trim().split(/\s+/);
+}
+
+describe('system mode by a user with passwordless sudo', () => {
+  const home = () => users.fwtsudo!.home;
+
+  it('the deploy ends with the agent answering the app over its own connection, and later connections too', async () => {
+    // The group a system deploy adds the user to must be new to this user, as on a first install.
+    await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']);
+    expect(await groupsOf('fwtsudo')).not.toContain('fleetwake');
+    const t = makeTestFleet({ keepConnected: true });
+    fleets.push(t);
+    await t.fleet.addHost({ name: 'gpu-sudo', host: sudoHost.host, port: sudoHost.port, user: 'fwtsudo', identityFile: userKey.privatePath });
+    const s = await t.waitForState('gpu-sudo', 'host-key-unknown');
+    await t.fleet.trustHostKey('gpu-sudo', s.fingerprint!);
+    await t.waitForState('gpu-sudo', 'online');
+
+    const status = await t.fleet.deployAgent('gpu-sudo', { mode: 'system' });
+    expect(status.state, status.message).toBe('running');
+    expect(status.mode).toBe('system');
+    expect(await groupsOf('fwtsudo')).toContain('fleetwake');
+    // The app's RPC answers in the same run.
+    const h = await t.fleet.getMetricsHistory('gpu-sudo', '1h');
+    expect(h.name).toBe('gpu-sudo');
+    await waitFor('a live sample', async () => t.fleet.getLatestMetrics('gpu-sudo'));
+    await t.fleet.close();
+
+    // A later app session: a fresh login reaches the agent too.
+    const later = makeTestFleet({ keepConnected: true });
+    fleets.push(later);
+    await later.fleet.addHost({ name: 'gpu-sudo', host: sudoHost.host, port: sudoHost.port, user: 'fwtsudo', identityFile: userKey.privatePath });
+    const s2 = await later.waitForState('gpu-sudo', 'host-key-unknown');
+    await later.fleet.trustHostKey('gpu-sudo', s2.fingerprint!);
+    await later.waitForState('gpu-sudo', 'online');
+    const again = await later.fleet.checkAgent('gpu-sudo');
+    expect(again.state, again.message).toBe('running');
+
+    await later.fleet.uninstallAgent('gpu-sudo', { purge: true });
+    expect(existsSync('/opt/fleetwake')).toBe(false);
   }, 120_000);
 });
