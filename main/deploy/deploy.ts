@@ -15,7 +15,9 @@ import { readInstallManifests, type InstalledManifests, type InstallManifest } f
 import { SYSTEM_GROUP, type Layout } from '../remote/layout.js';
 import { takeLock, type HeldLock } from '../remote/lock.js';
 import { DEFAULT_NODE_CANDIDATES, parseProbeOutput, probeScript, type HostProbe } from '../remote/probe.js';
+import { checkNodeTrust } from '../remote/node-trust.js';
 import { errMessage, fail, formatBytes, Progress, type ProgressUpdate } from '../remote/progress.js';
+import { MIN_NODE_VERSION, versionAtLeast } from '../remote/version.js';
 import { shq, shScript } from '../remote/shell.js';
 import { bundledAgentVersion, defaultAgentBundle, sha256OfFile } from './artifacts.js';
 import { choosePlan, chooseRuntime } from './plan.js';
@@ -134,15 +136,23 @@ async function install(ctx: DeployContext, requested: 'auto' | AgentMode, operat
 
     // Runtime
     const runtime = await progress.step('runtime', 'Choosing the Node runtime', async () => {
-      const choice = chooseRuntime(ctx, probe, l);
-      if (!choice.artifact) return { value: { ...choice, kept: false }, message: `Host has node ${probe.node!.version} — using it (${choice.nodePath})` };
+      const candidates = probe.nodes.filter((n) => versionAtLeast(n.version, MIN_NODE_VERSION)).map((n) => n.path);
+      const trust = l.mode === 'system' ? await checkNodeTrust(remote, candidates) : [];
+      const choice = chooseRuntime(ctx, probe, l, trust);
+      const notRoot = choice.refused ? ` Not run as root: ${choice.refused}.` : '';
+      if (!choice.artifact) {
+        const used = probe.nodes.find((n) => n.path === choice.nodePath || trust.some((t) => t.path === n.path && t.resolved === choice.nodePath));
+        const owned = l.mode === 'system' ? ', root-owned' : '';
+        return { value: { ...choice, kept: false }, message: `Host has node ${used?.version ?? ''} — using it (${choice.nodePath}${owned}).${notRoot}` };
+      }
       const art = choice.artifact;
       if (before.runtimeSha === art.sha256) {
-        return { value: { ...choice, kept: false }, message: `Node ${art.version} runtime already on the host (sha256 checked)`, state: 'skipped' as const };
+        return { value: { ...choice, kept: false }, message: `Node ${art.version} runtime already on the host (sha256 checked).${notRoot}`, state: 'skipped' as const };
       }
-      progress.emit('runtime', 'running', `Host has no node >= 18 — uploading Node ${art.version} for ${art.arch} (${formatBytes(art.gzSize)})`);
+      const why = choice.refused ? 'Host has no node >= 18 that only root can change' : 'Host has no node >= 18';
+      progress.emit('runtime', 'running', `${why} — uploading Node ${art.version} for ${art.arch} (${formatBytes(art.gzSize)})`);
       const kept = await uploadRuntime(remote, l, art, true);
-      return { value: { ...choice, kept }, message: `Uploaded Node ${art.version} to ${choice.nodePath}; sha256 matches` };
+      return { value: { ...choice, kept }, message: `Uploaded Node ${art.version} to ${choice.nodePath}; sha256 matches.${notRoot}` };
     });
 
     if (plan.mode === 'system' && probe.uid !== 0) checkAccess = () => checkUserReachesAgent(ctx, probe.user, l, runtime.nodePath, progress);

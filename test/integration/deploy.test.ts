@@ -376,6 +376,44 @@ async function groupsOf(user: string): Promise<string[]> {
 describe('system mode by a user with passwordless sudo', () => {
   const home = () => users.fwtsudo!.home;
 
+  it('root never runs the node first on the user\'s PATH: a root-owned node or the shipped runtime runs the agent', async () => {
+    const conn = await connect('gpu-sudo', sudoHost, 'fwtsudo', userKey);
+    const onPath = await conn.exec('command -v node');
+    expect(onPath.stdout.trim()).toBe(`${home()}/bin/node`);
+    const ctx = context(conn, 'gpu-sudo');
+    const m = await deployAgent(ctx, { mode: 'system' });
+    expect(m).toMatchObject({ mode: 'system', installDir: '/opt/fleetwake', socketPath: '/run/fleetwake/agent.sock' });
+    expect(ctx.log.some((p) => p.step === 'mode' && /System mode \(passwordless sudo\)/.test(p.message))).toBe(true);
+    // The deploy said why the user's node was not taken.
+    expect(ctx.log.some((p) => p.step === 'runtime' && p.message.includes(`${home()}/bin/node`) && /owned by uid/.test(p.message))).toBe(true);
+
+    // Install, start, status, rpc and verify ran as root: none of them ran the user's node.
+    expect(existsSync(rootRunLog) ? readFileSync(rootRunLog, 'utf8') : '').toBe('');
+    // The recorded node is the uploaded runtime or a root-owned file in root-owned folders, by its real path.
+    expect(m.nodePath.startsWith(`${home()}/`)).toBe(false);
+    const chain = await run('sh', ['-c', `p=$(readlink -f ${shq(m.nodePath)}); echo "$p"; while :; do stat -c '%u %a %n' "$p"; [ "$p" = / ] && break; p=\${p%/*}; [ -z "$p" ] && p=/; done`]);
+    const [real, ...stats] = chain.stdout.trim().split('\n');
+    expect(real).toBe(m.nodePath);
+    for (const line of stats) {
+      const [uid, mode] = line.split(' ');
+      expect(uid, line).toBe('0');
+      expect(Number.parseInt(mode!, 8) & 0o022, line).toBe(0);
+    }
+    // The wrapper and the detached daemon run with a fixed PATH, not the session's.
+    const wrapper = readFileSync('/opt/fleetwake/bin/fleetwake-agent', 'utf8');
+    expect(wrapper).toContain(shq(m.nodePath));
+    expect(wrapper).not.toContain(`${home()}/bin`);
+    // This test runs on the host itself, as root: the daemon's pid file and /proc tell what runs.
+    const pid = readFileSync(path.join(m.stateDir, 'agent.pid'), 'utf8').trim();
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe(m.nodePath);
+
+    await uninstallAgent(context(conn, 'gpu-sudo'), { purge: true });
+    expect(existsSync(rootRunLog) ? readFileSync(rootRunLog, 'utf8') : '').toBe('');
+    expect(await leftovers(conn, ['/opt/fleetwake', '/etc/fleetwake', '/var/lib/fleetwake', '/run/fleetwake'])).toBe('');
+  }, 120_000);
+
   it('the deploy ends with the agent answering the app over its own connection, and later connections too', async () => {
     // The group a system deploy adds the user to must be new to this user, as on a first install.
     await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']);
