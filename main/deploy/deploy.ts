@@ -87,10 +87,10 @@ export async function readManifests(conn: RemoteConn): Promise<InstalledManifest
   return readInstallManifests(conn, { timeoutMs: 20_000 });
 }
 
-/** The installed agent's manifest: the system install's, else the user install's; null when none. */
+/** The manifest of the install this user's client uses (its own, else the system one; remote/manifest.ts); null when none. */
 export async function readManifest(ctx: Pick<DeployContext, 'conn'>): Promise<InstallManifest | null> {
   const m = await readManifests(ctx.conn);
-  return m.system ?? m.user;
+  return m.user ?? m.system;
 }
 
 async function install(ctx: DeployContext, requested: 'auto' | AgentMode, operation: 'deploy' | 'upgrade'): Promise<InstallManifest> {

@@ -34,8 +34,9 @@ export async function choosePlan(
   return progress.step('mode', 'Choosing system or user mode', async () => {
     let mode: AgentMode;
     let message: string;
-    // auto keeps an existing install's mode, so a redeploy never leaves two agents behind.
-    const want: AgentMode = requested !== 'auto' ? requested : existing.system ? 'system' : existing.user ? 'user' : 'system';
+    // auto redeploys the install this user's client uses (its own before an administrator's system
+    // agent, remote/manifest.ts), so a redeploy never leaves two agents behind.
+    const want: AgentMode = requested !== 'auto' ? requested : existing.user ? 'user' : 'system';
     if (want === 'user') {
       mode = 'user';
       message = requested === 'user' ? 'User mode (asked for)' : 'User mode (the agent is installed in user mode)';

@@ -6,10 +6,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { InstallManifest } from '../../main/remote/manifest.js';
+import { openAgentClient } from '../../main/agent/client.js';
+import { readManifest as readOwnManifest } from '../../main/remote/manifest.js';
 import {
   bundledAgentVersion,
   deployAgent,
   readManifest,
+  readManifests,
   stopScript,
   uninstallAgent,
   upgradeAgent,
@@ -272,7 +275,8 @@ process.exit(1);
     await uninstallAgent(ctx, { purge: true });
     expect(steps(ctx.log)).toEqual(expect.arrayContaining(['stop:done', 'remove:done']));
     expect(await leftovers(conn, [first.installDir, first.stateDir, first.configFile, path.dirname(first.configFile), first.socketPath])).toBe('');
-    expect(await readManifest({ conn })).toBeNull();
+    // Its own install is gone (a system agent an administrator installed may stay).
+    expect((await readManifests(conn)).user).toBeNull();
     expect(existsSync(`/proc/${before.pid}/cmdline`) && readFileSync(`/proc/${before.pid}/cmdline`, 'utf8').includes(first.agentPath)).toBe(false);
     // And the staging/temp files of the runs: none in $HOME.
     const r = await conn.exec('ls -A "$HOME"');
@@ -448,4 +452,59 @@ describe('system mode by a user with passwordless sudo', () => {
     await later.fleet.uninstallAgent('gpu-sudo', { purge: true });
     expect(existsSync('/opt/fleetwake')).toBe(false);
   }, 120_000);
+});
+
+describe('a system agent on the box, and user-mode installs of other users (item 14)', () => {
+  it('each client uses the socket its own install recorded; a user with only the system agent is told how to get access', async () => {
+    // An administrator's system agent, running.
+    const rootConn = await connect('gpu-admin', rootHost, 'root', rootKey);
+    const sys = await deployAgent(context(rootConn, 'gpu-admin'), { mode: 'system' });
+    expect((await infoViaBridge(rootConn, sys)).mode).toBe('system');
+    try {
+      // fwtdeploy2 (no sudo, not in group fleetwake) installs a user-mode agent of its own.
+      const conn = await connect('gpu-other', userHost, 'fwtdeploy2', userKey);
+      const own = await deployAgent(context(conn, 'gpu-other'), { mode: 'user' });
+      expect(own.socketPath).toBe(`${users.fwtdeploy2!.home}/.local/share/fleetwake/run/agent.sock`);
+      // Both install.json files are readable by this user; the client takes its own.
+      const both = await readManifests(conn);
+      expect(both.system?.socketPath).toBe('/run/fleetwake/agent.sock');
+      expect(await readOwnManifest(conn)).toEqual(own);
+      expect(await readManifest({ conn })).toEqual(own);
+      const opened = await openAgentClient(conn, (await readOwnManifest(conn))!);
+      expect(opened.info.mode).toBe('user');
+      expect(opened.transport).toBe('streamlocal');
+      opened.client.close();
+
+      // The app of that user: running, user mode, over its own socket.
+      const t = makeTestFleet({ keepConnected: false });
+      fleets.push(t);
+      await t.fleet.addHost({ name: 'gpu-other', host: userHost.host, port: userHost.port, user: 'fwtdeploy2', identityFile: userKey.privatePath });
+      const c = t.fleet.connection('gpu-other');
+      await c.ready().catch(() => undefined);
+      await t.fleet.trustHostKey('gpu-other', (await t.fleet.getStatuses()).find((x) => x.name === 'gpu-other')!.fingerprint!);
+      const st = await t.fleet.checkAgent('gpu-other');
+      expect(st.state, st.message).toBe('running');
+      expect(st.mode).toBe('user');
+
+      // fwtdeploy has no install of its own: only the system agent, whose group it is not in. Say exactly that.
+      const t2 = makeTestFleet({ keepConnected: false });
+      fleets.push(t2);
+      await t2.fleet.addHost({ name: 'gpu-plain', host: userHost.host, port: userHost.port, user: 'fwtdeploy', identityFile: userKey.privatePath });
+      await t2.fleet.connection('gpu-plain').ready().catch(() => undefined);
+      await t2.fleet.trustHostKey('gpu-plain', (await t2.fleet.getStatuses()).find((x) => x.name === 'gpu-plain')!.fingerprint!);
+      const plain = await t2.fleet.checkAgent('gpu-plain');
+      expect(plain.state).toBe('unreachable');
+      expect(plain.message).toContain(
+        "the system agent's socket /run/fleetwake/agent.sock is only for group fleetwake; run `sudo usermod -aG fleetwake fwtdeploy` and log in again, or deploy a user-mode agent",
+      );
+
+      // Removing its own agent leaves the administrator's alone.
+      const un = context(conn, 'gpu-other');
+      await uninstallAgent(un, { purge: true });
+      expect((await readManifests(conn)).user).toBeNull();
+      expect((await infoViaBridge(rootConn, sys)).mode).toBe('system');
+    } finally {
+      await uninstallAgent(context(rootConn, 'gpu-admin'), { purge: true });
+    }
+  }, 180_000);
 });
