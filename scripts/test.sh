@@ -11,6 +11,8 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v useradd >/dev/null 2>&1 || need+=(passwd)
+# System-mode deploys by a user with sudo rights (test/integration/deploy.test.ts).
+command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v ps >/dev/null 2>&1 || need+=(procps)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then

@@ -7,14 +7,17 @@ import { posix } from 'node:path';
 import { renderDefaultConfig } from '../../remote-agent/config/index.js';
 import type { AgentInfo, AgentMode } from '../../remote-agent/protocol.js';
 import { FleetError } from '../core/errors.js';
-import { isAgentRunning, startAgent, verifyAgent } from '../remote/agent-process.js';
+import { isAgentRunning, queryInfo, startAgent, verifyAgent } from '../remote/agent-process.js';
 import { ChecksumMismatchError } from '../remote/checksum.js';
 import { outputTail, Remote, type RemoteConn } from '../remote/host.js';
 import { installSupport, remoteState, restoreRuntime, rollback, uploadRuntime } from '../remote/install.js';
 import { readInstallManifests, type InstalledManifests, type InstallManifest } from '../remote/manifest.js';
+import { SYSTEM_GROUP, type Layout } from '../remote/layout.js';
 import { takeLock, type HeldLock } from '../remote/lock.js';
 import { DEFAULT_NODE_CANDIDATES, parseProbeOutput, probeScript, type HostProbe } from '../remote/probe.js';
+import { checkNodeTrust } from '../remote/node-trust.js';
 import { errMessage, fail, formatBytes, Progress, type ProgressUpdate } from '../remote/progress.js';
+import { MIN_NODE_VERSION, versionAtLeast } from '../remote/version.js';
 import { shq, shScript } from '../remote/shell.js';
 import { defaultAgentBundle } from './artifacts.js';
 import { checkLocalArtifact, noPinMessage, pinnedArtifacts, type ArtifactPins } from './pins.js';
@@ -25,8 +28,8 @@ export type { InstalledManifests };
 export { formatBytes, type ProgressUpdate };
 
 export interface DeployContext {
-  /** The host's shared SSH connection (a HostConnection). */
-  conn: RemoteConn;
+  /** The host's shared SSH connection (a HostConnection); deploy may make it log in again (HostConnection.relogin). */
+  conn: RemoteConn & { relogin(): Promise<unknown> };
   hostName: string;
   onProgress: (p: ProgressUpdate) => void;
   /** The core turns this into a 'sudo-password' prompt; null = cancelled. */
@@ -91,10 +94,10 @@ export async function readManifests(conn: RemoteConn): Promise<InstalledManifest
   return readInstallManifests(conn, { timeoutMs: 20_000 });
 }
 
-/** The installed agent's manifest: the system install's, else the user install's; null when none. */
+/** The manifest of the install this user's client uses (its own, else the system one; remote/manifest.ts); null when none. */
 export async function readManifest(ctx: Pick<DeployContext, 'conn'>): Promise<InstallManifest | null> {
   const m = await readManifests(ctx.conn);
-  return m.system ?? m.user;
+  return m.user ?? m.system;
 }
 
 /**
@@ -128,6 +131,8 @@ async function install(deployCtx: DeployContext, requested: 'auto' | AgentMode, 
 
   const remote = new Remote(ctx.conn);
   let lock: HeldLock | undefined;
+  let result: InstallManifest;
+  let checkAccess: (() => Promise<void>) | undefined;
   try {
     const probe = await probeHost(ctx);
     if (probe.os !== 'Linux') throw fail(`Fleetwake's agent runs on Linux; this host is ${probe.os || 'unknown'}.`);
@@ -151,19 +156,29 @@ async function install(deployCtx: DeployContext, requested: 'auto' | AgentMode, 
 
     // Runtime
     const runtime = await progress.step('runtime', 'Choosing the Node runtime', async () => {
-      const choice = chooseRuntime(ctx, probe, l);
-      if (!choice.artifact) return { value: { ...choice, kept: false }, message: `Host has node ${probe.node!.version} — using it (${choice.nodePath})` };
+      const candidates = probe.nodes.filter((n) => versionAtLeast(n.version, MIN_NODE_VERSION)).map((n) => n.path);
+      const trust = l.mode === 'system' ? await checkNodeTrust(remote, candidates) : [];
+      const choice = chooseRuntime(ctx, probe, l, trust);
+      const notRoot = choice.refused ? ` Not run as root: ${choice.refused}.` : '';
+      if (!choice.artifact) {
+        const used = probe.nodes.find((n) => n.path === choice.nodePath || trust.some((t) => t.path === n.path && t.resolved === choice.nodePath));
+        const owned = l.mode === 'system' ? ', root-owned' : '';
+        return { value: { ...choice, kept: false }, message: `Host has node ${used?.version ?? ''} — using it (${choice.nodePath}${owned}).${notRoot}` };
+      }
       const art = choice.artifact;
       if (before.runtimeSha === art.sha256) {
-        return { value: { ...choice, kept: false }, message: `Node ${art.version} runtime already on the host (sha256 checked)`, state: 'skipped' as const };
+        return { value: { ...choice, kept: false }, message: `Node ${art.version} runtime already on the host (sha256 checked).${notRoot}`, state: 'skipped' as const };
       }
       await checkLocalArtifact(art.gzPath, art.gzSha256, `The Node runtime for linux-${art.arch}`);
-      progress.emit('runtime', 'running', `Host has no node >= 18 — uploading Node ${art.version} for ${art.arch} (${formatBytes(art.gzSize)})`);
+      const why = choice.refused ? 'Host has no node >= 18 that only root can change' : 'Host has no node >= 18';
+      progress.emit('runtime', 'running', `${why} — uploading Node ${art.version} for ${art.arch} (${formatBytes(art.gzSize)})`);
       const kept = await uploadRuntime(remote, l, art, true).catch((e: unknown) => {
         throw refusedOnHost(e, `the Node runtime ${art.version}`, ctx.hostName, `${l.runtimeNode} was left as it was`);
       });
-      return { value: { ...choice, kept }, message: `Uploaded Node ${art.version} to ${choice.nodePath}; sha256 matches the pinned one (checked on the host)` };
+      return { value: { ...choice, kept }, message: `Uploaded Node ${art.version} to ${choice.nodePath}; sha256 matches the pinned one (checked on the host).${notRoot}` };
     });
+
+    if (plan.mode === 'system' && probe.uid !== 0) checkAccess = () => checkUserReachesAgent(ctx, probe.user, l, runtime.nodePath, progress);
 
     // Agent file
     let agentKept: boolean;
@@ -234,16 +249,44 @@ async function install(deployCtx: DeployContext, requested: 'auto' | AgentMode, 
       installedAt: new Date().toISOString(),
     };
     const unchanged = old && JSON.stringify({ ...old, installedAt: '' }) === JSON.stringify({ ...manifest, installedAt: '' });
-    if (unchanged) return old;
-    await progress.step('manifest', 'Writing install.json', async () => {
-      await remote.place({ data: `${JSON.stringify(manifest, null, 2)}\n` }, l.manifestPath, 0o644);
-      return { value: undefined, message: `Installed agent ${manifest.version} (${plan.mode} mode) — ${l.manifestPath}` };
-    });
-    return manifest;
+    if (unchanged) {
+      result = old;
+    } else {
+      await progress.step('manifest', 'Writing install.json', async () => {
+        await remote.place({ data: `${JSON.stringify(manifest, null, 2)}\n` }, l.manifestPath, 0o644);
+        return { value: undefined, message: `Installed agent ${manifest.version} (${plan.mode} mode) — ${l.manifestPath}` };
+      });
+      result = manifest;
+    }
   } finally {
     await lock?.release();
     await remote.close();
   }
+  // After the SFTP session is closed: a fresh login replaces the session it ran on.
+  await checkAccess?.();
+  return result;
+}
+
+/**
+ * A system install by a user who is not root ends with that user's own access, which is what the app
+ * uses afterwards: the socket is only for group fleetwake, which the user just joined, and sshd fixed
+ * the groups of the running session at login. So the connection logs in again when its session lacks
+ * the group, and the agent must then answer the SSH user itself (deploy's verify ran as root).
+ */
+async function checkUserReachesAgent(ctx: DeployContext, user: string, l: Layout, nodePath: string, progress: Progress): Promise<void> {
+  await progress.step('access', `Checking that ${user} reaches the agent`, async () => {
+    const groups = await ctx.conn.exec('id -Gn', { timeoutMs: 20_000, stdin: '' });
+    const stale = !groups.stdout.trim().split(/\s+/).includes(SYSTEM_GROUP);
+    if (stale) await ctx.conn.relogin();
+    const { info, output } = await queryInfo(new Remote(ctx.conn), l, nodePath);
+    if (!info) {
+      throw fail(`The agent runs, but ${user} cannot reach its socket ${l.socketPath}${stale ? ' even after logging in again' : ''}: ${output || 'no answer'}`);
+    }
+    return {
+      value: undefined,
+      message: `${user} reaches the agent${stale ? ` (logged in again: the ${SYSTEM_GROUP} group applies to new logins)` : ''}`,
+    };
+  });
 }
 
 /** Install (or repair) the agent. Running it again is harmless: it reports "already installed" and makes sure it runs. */

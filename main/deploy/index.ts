@@ -7,6 +7,7 @@ export {
   formatBytes,
   probeHost,
   readManifest,
+  readManifests,
   upgradeAgent,
   type DeployContext,
   type DeployOptions,

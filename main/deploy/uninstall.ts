@@ -71,9 +71,14 @@ export async function uninstallAgent(ctx: DeployContext, opts: { purge: boolean 
       if (l.mode === 'system') {
         const got = await progress.step('mode', 'Getting root for the system agent', async () => {
           const g = await acquirePrivilege(ctx, remote, probe);
-          if ('why' in g) throw fail(`Removing the system agent needs root or sudo: ${g.why}.`);
-          return { value: g, message: `Root access: ${g.how}` };
+          if (!('why' in g)) return { value: g, message: `Root access: ${g.how}` };
+          // A user removing its own agent leaves an administrator's system agent alone.
+          if (targets.some((t) => t.l.mode === 'user')) {
+            return { value: null, message: `Leaving the system agent in ${l.installDir}: removing it needs root or sudo (${g.why})`, state: 'skipped' as const };
+          }
+          throw fail(`Removing the system agent needs root or sudo: ${g.why}.`);
         });
+        if (!got) continue;
         remote.setPrivilege(got.priv, got.password);
       }
       await takeLock(remote, l, progress);

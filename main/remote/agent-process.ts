@@ -116,8 +116,8 @@ export async function isAgentRunning(remote: Remote, l: Layout, nodePath: string
 
 const INFO_REQUEST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'agent.info', params: {} });
 
-/** One attempt: `status`, then agent.info through the `rpc` stdio bridge. */
-async function queryInfo(remote: Remote, l: Layout, nodePath: string): Promise<{ info: AgentInfo | null; output: string }> {
+/** One attempt, with the remote's privilege: `status`, then agent.info through the `rpc` stdio bridge. */
+export async function queryInfo(remote: Remote, l: Layout, nodePath: string): Promise<{ info: AgentInfo | null; output: string }> {
   const r = await remote.priv(
     `if command -v timeout >/dev/null 2>&1; then T='timeout 10'; else T=; fi
 ${run(l, nodePath, ['status'])} 2>&1; echo "@@status $?"

@@ -97,7 +97,7 @@ export async function installSupport(remote: Remote, l: Layout, probe: HostProbe
       `groupadd -f ${SYSTEM_GROUP} || exit 1${addUser}\ninstall -d -m 0750 ${shq(l.stateDir)} && install -d -m 0755 ${shq(posix.dirname(l.wrapper))}`,
       `create the ${SYSTEM_GROUP} group and folders`,
     );
-    notes.push(`group ${SYSTEM_GROUP}${probe.uid !== 0 ? ` (with ${probe.user}; takes effect on the next login)` : ''}`);
+    notes.push(`group ${SYSTEM_GROUP}${probe.uid !== 0 ? ` (with ${probe.user})` : ''}`);
   } else {
     await remote.privOk(
       `mkdir -p ${shq(l.stateDir)} ${shq(posix.dirname(l.wrapper))} && chmod 0700 ${shq(l.stateDir)}`,

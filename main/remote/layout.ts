@@ -32,6 +32,13 @@ export const UNIT_NAME = 'fleetwake-agent.service';
 export const AGENT_FILE = 'fleetwake-agent.cjs';
 export const SYSTEM_GROUP = 'fleetwake';
 
+/**
+ * The PATH of everything a system install runs as root (daemon, unit, wrapper, status/rpc calls): the
+ * agent runs what it finds there (nvidia-smi, systemctl, docker), so never a folder from the deploying
+ * user's session.
+ */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 function expand(p: string, home: string): string {
   return p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : p;
 }
@@ -68,9 +75,13 @@ export function layoutFor(mode: AgentMode, home: string, opts: { xdgRuntimeDir?:
   };
 }
 
-/** The env every agent invocation gets, so daemon, status and rpc agree on paths whatever the session. */
-export function agentEnv(l: Pick<Layout, 'configFile' | 'stateDir' | 'socketPath'>): Record<string, string> {
-  return { FLEETWAKE_AGENT_CONFIG: l.configFile, FLEETWAKE_AGENT_STATE: l.stateDir, FLEETWAKE_AGENT_SOCKET: l.socketPath };
+/**
+ * The env every agent invocation gets, so daemon, status and rpc agree on paths whatever the session;
+ * a system install also gets SYSTEM_PATH.
+ */
+export function agentEnv(l: Pick<Layout, 'mode' | 'configFile' | 'stateDir' | 'socketPath'>): Record<string, string> {
+  const files = { FLEETWAKE_AGENT_CONFIG: l.configFile, FLEETWAKE_AGENT_STATE: l.stateDir, FLEETWAKE_AGENT_SOCKET: l.socketPath };
+  return l.mode === 'system' ? { ...files, PATH: SYSTEM_PATH } : files;
 }
 
 /**
@@ -89,8 +100,10 @@ export function agentCommand(
 }
 
 export function renderWrapper(l: Layout, nodePath: string): string {
+  // The paths may be overridden by the caller (an admin trying another config); PATH may not: a sudo
+  // that keeps the user's PATH would otherwise let the agent run that user's programs as root.
   const exports = Object.entries(agentEnv(l))
-    .map(([k, v]) => `${k}=\${${k}:-${shq(v)}}; export ${k}`)
+    .map(([k, v]) => (k === 'PATH' ? `PATH=${shq(v)}; export PATH` : `${k}=\${${k}:-${shq(v)}}; export ${k}`))
     .join('\n');
   return `#!/bin/sh
 # Written by Fleetwake deploy: runs the agent with the node and paths of this install.

@@ -109,13 +109,21 @@ export async function readInstallManifests(
 }
 
 /**
- * The installed agent's manifest: the system one first, then the user's. Null when neither file
- * exists; throws ManifestError when one exists but none is valid (a damaged install: redeploy).
+ * The install this SSH user's client talks to: its own (user mode, in its home) when there is one,
+ * else the system install. A system agent an administrator installed may be only for group fleetwake,
+ * so it must never shadow the user's own agent. Null when neither file exists; throws ManifestError
+ * when the chosen one is damaged (redeploy).
  */
 export async function readManifest(conn: Parameters<typeof readInstallManifests>[0], opts: { timeoutMs?: number } = {}): Promise<InstallManifest | null> {
-  const m = await readInstallManifests(conn, opts);
-  const valid = m.system ?? m.user;
-  if (valid) return valid;
+  return ownInstall(await readInstallManifests(conn, opts));
+}
+
+/** readManifest's choice among both install.json files. */
+export function ownInstall(m: InstalledManifests): InstallManifest | null {
+  if (m.user) return m.user;
+  const ownDamaged = m.problems.find((p) => p.path !== MANIFEST_LOCATIONS.system);
+  if (ownDamaged) throw ownDamaged;
+  if (m.system) return m.system;
   if (m.problems[0]) throw m.problems[0];
   return null;
 }

@@ -194,6 +194,44 @@ export class HostConnection extends EventEmitter {
     });
   }
 
+  /**
+   * Log in again and put the new session in place of the current one, staying online. sshd fixes a
+   * session's groups at login, so a group the user was just added to (a system deploy adds it to
+   * `fleetwake`) reaches only a new login. What ran on the old session (channels, hosts jumping through
+   * this one) is closed with it and reconnects as after any drop.
+   */
+  async relogin(): Promise<SshChannels> {
+    await this.ready();
+    const host = this.ctx.resolve(this.name);
+    if (!host) throw new ConnectError('error', `No host named "${this.name}".`);
+    const generation = ++this.generation;
+    const client = await this.handshake(host, [], generation);
+    if (generation !== this.generation || this.closed) {
+      client.end();
+      throw new ConnectError('offline', 'Disconnected.');
+    }
+    const old = this.client;
+    const channels = this.adopt(client, host);
+    this.clearRetry();
+    if (this.status.state !== 'online') this.setStatus('online');
+    old?.end();
+    return channels;
+  }
+
+  private adopt(client: Client, host: HostRecord): SshChannels {
+    const channels = ssh2Channels(client);
+    this.client = client;
+    this.channels = channels;
+    client.once('close', () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      this.channels = undefined;
+      this.setStatus('offline', `${host.name}: connection lost.`);
+      this.scheduleRetry();
+    });
+    return channels;
+  }
+
   private setStatus(state: HostState, error?: string, extra: Partial<HostStatus> = {}): void {
     const next: HostStatus = { name: this.name, state, since: Date.now() };
     if (error) next.error = error;
@@ -241,16 +279,7 @@ export class HostConnection extends EventEmitter {
         throw new ConnectError('offline', 'Disconnected.');
       }
       this.retries = 0;
-      const channels = ssh2Channels(client);
-      this.client = client;
-      this.channels = channels;
-      client.once('close', () => {
-        if (this.client !== client) return;
-        this.client = undefined;
-        this.channels = undefined;
-        this.setStatus('offline', `${host.name}: connection lost.`);
-        this.scheduleRetry();
-      });
+      const channels = this.adopt(client, host);
       this.setStatus('online');
       return channels;
     } catch (e) {

@@ -2,13 +2,17 @@
  * The agent's unix socket: the listening side (stale-socket handling, permissions) and a tiny client
  * (`status`, `metrics`, the stdio bridge's diagnosis, a second daemon's "already running" check).
  */
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { limitConnections, type ConnectionLimits } from './connection-limits.js';
 import type { AgentMode } from '../protocol.js';
-import { RPC_ERRORS } from '../protocol.js';
+import { AGENT_PATHS, RPC_ERRORS } from '../protocol.js';
+
+/** The group whose members may use the system agent's socket. */
+const SYSTEM_GROUP = 'fleetwake';
 
 export class AgentAlreadyRunningError extends Error {
   constructor(
@@ -110,8 +114,51 @@ export function rpcCall<R = unknown>(socketPath: string, method: string, params:
   });
 }
 
+/** What decides why a user may not open a socket, and what to tell them. */
+export interface SocketAccess {
+  /** The user this process runs as. */
+  user: string;
+  /** The socket is a system agent's: the default system path, or its folder belongs to group fleetwake. */
+  systemSocket: boolean;
+  /** /etc/group lists the user in group fleetwake (a login that started before that still lacks it). */
+  listedInGroup: boolean;
+}
+
+export function socketAccess(socketPath: string, groupFile = '/etc/group'): SocketAccess {
+  let user = process.env.USER || process.env.LOGNAME || '';
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry: keep the environment's name */
+  }
+  const group = groupEntry(SYSTEM_GROUP, groupFile);
+  let dirGid: number | null = null;
+  try {
+    dirGid = statSync(dirname(socketPath)).gid;
+  } catch {
+    /* not there, or no access to its parent */
+  }
+  return {
+    user: user || `uid ${process.getuid?.() ?? '?'}`,
+    systemSocket: socketPath === AGENT_PATHS.system.socket || (group !== null && dirGid === group.gid),
+    listedInGroup: group !== null && group.members.includes(user),
+  };
+}
+
+/**
+ * EACCES on the system agent's socket means the user is not (yet, in this login) in its group: say
+ * which, and the two ways out. Any other socket is another user's.
+ */
+function permissionDenied(socketPath: string, a: SocketAccess): string {
+  if (!a.systemSocket) return `permission denied on ${socketPath}`;
+  if (a.listedInGroup) {
+    return `permission denied: ${a.user} is in group ${SYSTEM_GROUP}, but this login started before that; log in again to reach the system agent's socket ${socketPath}`;
+  }
+  return `permission denied: the system agent's socket ${socketPath} is only for group ${SYSTEM_GROUP}; run \`sudo usermod -aG ${SYSTEM_GROUP} ${a.user}\` and log in again, or deploy a user-mode agent`;
+}
+
 /** A person-readable cause for a failed connect to the agent's socket. */
-export function describeConnectError(code: string | undefined, socketPath: string): string {
+export function describeConnectError(code: string | undefined, socketPath: string, access: () => SocketAccess = () => socketAccess(socketPath)): string {
   switch (code) {
     case 'ENOENT':
       return `agent not running (no socket at ${socketPath})`;
@@ -119,7 +166,7 @@ export function describeConnectError(code: string | undefined, socketPath: strin
       return `agent not running (stale socket at ${socketPath})`;
     case 'EACCES':
     case 'EPERM':
-      return `permission denied on ${socketPath}: add the user to group fleetwake`;
+      return permissionDenied(socketPath, access());
     case 'ENOTDIR':
       return `agent not running (a path component of ${socketPath} is not a directory)`;
     default:
@@ -136,17 +183,22 @@ export function bridgeErrorLine(code: string | undefined, socketPath: string): s
   });
 }
 
-/** gid of a group from /etc/group, or null. */
-export function groupId(name: string, groupFile = '/etc/group'): number | null {
+/** A group's gid and listed members from /etc/group, or null. */
+export function groupEntry(name: string, groupFile = '/etc/group'): { gid: number; members: string[] } | null {
   try {
     for (const line of readFileSync(groupFile, 'utf8').split('\n')) {
-      const [n, , gid] = line.split(':');
-      if (n === name && gid && /^\d+$/.test(gid)) return Number(gid);
+      const [n, , gid, members = ''] = line.split(':');
+      if (n === name && gid && /^\d+$/.test(gid)) return { gid: Number(gid), members: members.split(',').map((m) => m.trim()).filter(Boolean) };
     }
   } catch {
     /* no group file */
   }
   return null;
+}
+
+/** gid of a group from /etc/group, or null. */
+export function groupId(name: string, groupFile = '/etc/group'): number | null {
+  return groupEntry(name, groupFile)?.gid ?? null;
 }
 
 export interface ListenOptions {
@@ -172,7 +224,7 @@ export interface ListenOptions {
  */
 export async function listenAgentSocket(opts: ListenOptions): Promise<net.Server> {
   const { socketPath, mode } = opts;
-  const gid = mode === 'system' ? groupId(opts.group ?? 'fleetwake') : null;
+  const gid = mode === 'system' ? groupId(opts.group ?? SYSTEM_GROUP) : null;
   const dir = dirname(socketPath);
   mkdirSync(dir, { recursive: true, mode: mode === 'user' ? 0o700 : gid !== null ? 0o750 : 0o755 });
   if (mode === 'system' && gid !== null) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,14 @@ const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'fleetwake.mjs');
 const USER = 'fwtagentcli';
 const CAPTURE = 'linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt';
+
+/**
+ * This user never installs a system agent, but the machine may run one (an administrator's, or a
+ * test's beside this file). Then a user without an install of its own sees that one, and is told how
+ * to reach it rather than "not installed".
+ */
+const systemAgentHere = () => existsSync('/opt/fleetwake/install.json');
+const ONLY_FOR_GROUP = "the system agent's socket /run/fleetwake/agent.sock is only for group fleetwake";
 
 interface Run {
   code: number;
@@ -70,6 +78,11 @@ describe('fleetwake agent and metrics over real sshd', () => {
   it('before deploy: not installed, and metrics says how to fix it', async () => {
     const st = await cli(home, ['agent', 'status', 'gpu', '--json']);
     expect(st.code).toBe(1);
+    if (systemAgentHere()) {
+      expect(JSON.parse(st.stdout)).toMatchObject({ installed: true, running: false, state: 'unreachable', mode: 'system' });
+      expect(JSON.parse(st.stdout).message).toContain(ONLY_FOR_GROUP);
+      return;
+    }
     expect(JSON.parse(st.stdout)).toMatchObject({ installed: false, running: false, state: 'not-installed' });
     const m = await cli(home, ['metrics', 'gpu']);
     expect(m.code).toBe(1);
@@ -135,8 +148,15 @@ describe('fleetwake agent and metrics over real sshd', () => {
 
   it('uninstall --purge leaves nothing behind', async () => {
     const u = await cli(home, ['agent', 'uninstall', 'gpu', '--purge', '--json']);
-    expect(u.code, u.stderr).toBe(0);
-    expect(JSON.parse(u.stdout)).toMatchObject({ installed: false, state: 'not-installed' });
+    if (systemAgentHere()) {
+      // Its own agent is gone; the exit code and status are the system agent's, which it cannot reach.
+      expect(u.stderr).toMatch(/Leaving the system agent in \/opt\/fleetwake/);
+      expect(u.code, u.stderr).toBe(1);
+      expect(JSON.parse(u.stdout)).toMatchObject({ mode: 'system', state: 'unreachable' });
+    } else {
+      expect(u.code, u.stderr).toBe(0);
+      expect(JSON.parse(u.stdout)).toMatchObject({ installed: false, state: 'not-installed' });
+    }
     const { stdout } = await run('find', [join(userHome, '.local/share'), join(userHome, '.config'), '-path', '*fleetwake*']).catch((e) => e);
     expect(String(stdout ?? '').trim()).toBe('');
   });

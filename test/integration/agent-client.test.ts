@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentUnavailableError, openAgentClient } from '../../main/agent/client.js';
-import { readManifest, type InstallManifest } from '../../main/remote/manifest.js';
+import { readInstallManifests, readManifest, type InstallManifest } from '../../main/remote/manifest.js';
 import { AgentManager } from '../../main/agent/manager.js';
 import type { AgentStatus, MetricsBatch } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type MetricsSample } from '../../remote-agent/protocol.js';
@@ -197,8 +197,8 @@ describe('agent client over real sshd', () => {
       const sock = join(fw, 'agent.sock');
       const agentA = fakeAgent('agent-a', { socket: sock, bridgeTarget: sock });
 
-      // No manifest yet.
-      expect(await readManifest(conn)).toBeNull();
+      // No install of this user's own yet (a system agent on this machine may have one).
+      expect((await readInstallManifests(conn)).user).toBeNull();
       const m = manifest({ agentPath: agentA });
       const dir = join(user.home, '.local/share/fleetwake');
       mkdirAs(user, join(user.home, '.local'));
@@ -355,11 +355,11 @@ describe('agent client over real sshd', () => {
       // places): its JSON-RPC error line becomes the error, classified as not running.
       const err = (await openAgentClient(conn, manifest({ agentPath, socketPath: join(dir, 'nowhere.sock') })).catch((e: unknown) => e)) as AgentUnavailableError;
       expect(err).toBeInstanceOf(AgentUnavailableError);
-      // Normally "not running (no socket at ~/.local/share/fleetwake/run/agent.sock)". A system-mode
-      // agent deployed by a test running beside this one makes the bridge find /run/fleetwake/agent.sock,
-      // which this user may not open: then "permission denied". Either way the bridge's words come through.
+      // Normally "not running (no socket at ~/.local/share/fleetwake/run/agent.sock)". A system agent on
+      // this machine makes the bridge find /run/fleetwake/agent.sock, which this user may not open: then
+      // it says the socket is only for group fleetwake. Either way the bridge's words come through.
       expect(['not-running', 'permission'], err.message).toContain(err.reason);
-      expect(err.message).toMatch(/agent not running \(no socket at|permission denied on/);
+      expect(err.message).toMatch(/agent not running \(no socket at|permission denied: the system agent's socket/);
     } finally {
       // Stop the real agent by the pid it reports in agent.info (started by this test).
       try {

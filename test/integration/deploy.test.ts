@@ -8,11 +8,14 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { InstallManifest } from '../../main/remote/manifest.js';
+import { openAgentClient } from '../../main/agent/client.js';
+import { readManifest as readOwnManifest } from '../../main/remote/manifest.js';
 import {
   bundledAgentVersion,
   deployAgent,
   pinnedArtifacts,
   readManifest,
+  readManifests,
   stopScript,
   uninstallAgent,
   upgradeAgent,
@@ -28,9 +31,10 @@ import { PROTOCOL_VERSION, type AgentInfo } from '../../remote-agent/protocol.js
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { generateKey, type GeneratedKey } from '../support/keys.js';
 import { makeNoNodeBin } from '../support/no-node-path.js';
-import { requireTools } from '../support/require-tools.js';
+import { requireTools, SUDO_TESTBED_TOOLS } from '../support/require-tools.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
-import { authorizeKey, ensureUser, type TestUser } from '../support/users.js';
+import { authorizeKey, ensureUser, grantPasswordlessSudo, type TestUser } from '../support/users.js';
+import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -47,12 +51,16 @@ let rootKey: GeneratedKey;
 let userHost: SshdHandle; // fwtdeploy, fwtdeploy2: key-only, no sudo
 let rootHost: SshdHandle; // root with a key (PermitRootLogin prohibit-password)
 let noNodeHost: SshdHandle; // fwtnonode, PATH without node
+let sudoHost: SshdHandle; // fwtsudo: passwordless sudo, its own `node` wrapper first on PATH
+let revokeSudo: (() => Promise<void>) | undefined;
+/** Where fwtsudo's `node` wrapper logs each run as root (it must never have one). */
+let rootRunLog: string;
 let users: Record<string, TestUser>;
 let rootAuthorizedBefore: string | null = null;
 const fleets: TestFleet[] = [];
 
 beforeAll(async () => {
-  requireTools();
+  requireTools(SUDO_TESTBED_TOOLS);
   work = mkdtempSync(path.join(tmpdir(), 'fwt-deploy-'));
   chmodSync(work, 0o755);
 
@@ -71,7 +79,7 @@ beforeAll(async () => {
     generateKey(path.join(work, 'keys'), { type: 'ed25519', name: 'root', comment: 'fleetwake-deploy-test-root' }),
   ]);
   users = {};
-  for (const name of ['fwtdeploy', 'fwtdeploy2', 'fwtnonode']) {
+  for (const name of ['fwtdeploy', 'fwtdeploy2', 'fwtnonode', 'fwtsudo']) {
     users[name] = await ensureUser(name);
     await authorizeKey(name, userKey.publicKey);
   }
@@ -83,14 +91,30 @@ beforeAll(async () => {
   rootAuthorizedBefore = existsSync('/root/.ssh/authorized_keys') ? await readFile('/root/.ssh/authorized_keys', 'utf8') : null;
   await appendFile('/root/.ssh/authorized_keys', `${rootAuthorizedBefore && !rootAuthorizedBefore.endsWith('\n') ? '\n' : ''}${rootKey.publicKey}\n`, { mode: 0o600 });
 
+  // fwtsudo: passwordless sudo, and a `node` of its own first on PATH (as nvm, conda or ~/bin put one).
+  // The wrapper is the user's to replace: whatever runs it as root hands that user root.
+  const sudoer = users.fwtsudo!;
+  revokeSudo = await grantPasswordlessSudo('fwtsudo');
+  const userBin = path.join(sudoer.home, 'bin');
+  rmSync(userBin, { recursive: true, force: true });
+  await mkdir(userBin, { recursive: true });
+  rootRunLog = path.join(sudoer.home, 'node-ran-as-root.log');
+  rmSync(rootRunLog, { force: true });
+  const wrapper = path.join(userBin, 'node');
+  writeFileSync(wrapper, `#!/bin/sh\nif [ "$(id -u)" = 0 ]; then echo "ran as root: $*" >> ${shq(rootRunLog)}; fi\nexec ${shq(process.execPath)} "$@"\n`, { mode: 0o755 });
+  for (const p of [userBin, wrapper]) await run('chown', [`${sudoer.uid}:${sudoer.gid}`, p]);
+  // A previous killed run may have left this user in the group a system deploy adds it to.
+  await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']);
+
   const noNodeBin = makeNoNodeBin();
-  [userHost, rootHost, noNodeHost] = await Promise.all([
+  [userHost, rootHost, noNodeHost, sudoHost] = await Promise.all([
     startSshd({ allowUsers: ['fwtdeploy', 'fwtdeploy2'], passwordAuthentication: false }),
     // The testbed writes `PermitRootLogin no` globally and sshd keeps the first value of a keyword, so
     // root login is allowed in a Match block, which overrides it.
     startSshd({ allowUsers: ['root'], passwordAuthentication: false, extraConfig: ['Match User root', '  PermitRootLogin prohibit-password'] }),
     // sshd's SetEnv applies to every session: this host's PATH has no node.
     startSshd({ allowUsers: ['fwtnonode'], passwordAuthentication: false, extraConfig: [`SetEnv PATH=${noNodeBin}`] }),
+    startSshd({ allowUsers: ['fwtsudo'], passwordAuthentication: false, extraConfig: [`SetEnv PATH=${userBin}:/usr/local/bin:/usr/bin:/bin`] }),
   ]);
 }, 240_000);
 
@@ -109,7 +133,9 @@ afterAll(async () => {
   // Restore root's authorized_keys exactly as it was.
   if (rootAuthorizedBefore === null) rmSync('/root/.ssh/authorized_keys', { force: true });
   else await writeFile('/root/.ssh/authorized_keys', rootAuthorizedBefore, { mode: 0o600 });
-  await Promise.all([userHost, rootHost, noNodeHost].map((h) => h?.destroy()));
+  await revokeSudo?.();
+  await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']).catch(() => undefined);
+  await Promise.all([userHost, rootHost, noNodeHost, sudoHost].map((h) => h?.destroy()));
   if (work) rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
@@ -139,9 +165,8 @@ function context(conn: HostConnection, hostName: string, extra: Partial<DeployCo
       log.push(p);
       if (process.env.FWT_DEPLOY_LOG) console.log(`[${hostName}] ${p.step} ${p.state}: ${p.message}`);
     },
-    askSudoPassword: async () => {
-      throw new Error('no sudo password should be asked in this test');
-    },
+    // As a user without sudo rights would: sudo is installed (the sudo tests need it), so the app asks.
+    askSudoPassword: async () => null,
     agentBundle: bundle,
     runtimeDir,
     log,
@@ -186,12 +211,13 @@ function pinsForAgent(file: string, version: string): ArtifactPins {
  * group) runs, `tamper` changes that file on the host: a file altered after its transfer, before the
  * installer's next look at it.
  */
-function tamperingConn(conn: HostConnection, upload: RegExp, tamper: (file: string) => string): { conn: RemoteConn; tampered: string[] } {
+function tamperingConn(conn: HostConnection, upload: RegExp, tamper: (file: string) => string): { conn: RemoteConn & { relogin(): Promise<unknown> }; tampered: string[] } {
   const tampered: string[] = [];
   return {
     tampered,
     conn: {
       ready: () => conn.ready(),
+      relogin: () => conn.relogin(),
       exec: async (...args: Parameters<HostConnection['exec']>) => {
         const file = tampered.length === 0 ? upload.exec(args[0])?.[1] : undefined;
         if (file) {
@@ -295,7 +321,8 @@ process.exit(1);
     await uninstallAgent(ctx, { purge: true });
     expect(steps(ctx.log)).toEqual(expect.arrayContaining(['stop:done', 'remove:done']));
     expect(await leftovers(conn, [first.installDir, first.stateDir, first.configFile, path.dirname(first.configFile), first.socketPath])).toBe('');
-    expect(await readManifest({ conn })).toBeNull();
+    // Its own install is gone (a system agent an administrator installed may stay).
+    expect((await readManifests(conn)).user).toBeNull();
     expect(existsSync(`/proc/${before.pid}/cmdline`) && readFileSync(`/proc/${before.pid}/cmdline`, 'utf8').includes(first.agentPath)).toBe(false);
     // And the staging/temp files of the runs: none in $HOME.
     const r = await conn.exec('ls -A "$HOME"');
@@ -446,5 +473,142 @@ describe('a host without node', () => {
 
     await uninstallAgent(context(conn, 'gpu-nonode', { nodeCandidates: [] }), { purge: true });
     expect(await leftovers(conn, [m.installDir, m.configFile, path.dirname(m.configFile), m.stateDir])).toBe('');
+  }, 180_000);
+});
+
+/** A user's groups as /etc/group lists them: what a fresh login gets. */
+async function groupsOf(user: string): Promise<string[]> {
+  return (await run('id', ['-nG', user])).stdout.trim().split(/\s+/);
+}
+
+describe('system mode by a user with passwordless sudo', () => {
+  const home = () => users.fwtsudo!.home;
+
+  it('root never runs the node first on the user\'s PATH: a root-owned node or the shipped runtime runs the agent', async () => {
+    const conn = await connect('gpu-sudo', sudoHost, 'fwtsudo', userKey);
+    const onPath = await conn.exec('command -v node');
+    expect(onPath.stdout.trim()).toBe(`${home()}/bin/node`);
+    const ctx = context(conn, 'gpu-sudo');
+    const m = await deployAgent(ctx, { mode: 'system' });
+    expect(m).toMatchObject({ mode: 'system', installDir: '/opt/fleetwake', socketPath: '/run/fleetwake/agent.sock' });
+    expect(ctx.log.some((p) => p.step === 'mode' && /System mode \(passwordless sudo\)/.test(p.message))).toBe(true);
+    // The deploy said why the user's node was not taken.
+    expect(ctx.log.some((p) => p.step === 'runtime' && p.message.includes(`${home()}/bin/node`) && /owned by uid/.test(p.message))).toBe(true);
+
+    // Install, start, status, rpc and verify ran as root: none of them ran the user's node.
+    expect(existsSync(rootRunLog) ? readFileSync(rootRunLog, 'utf8') : '').toBe('');
+    // The recorded node is the uploaded runtime or a root-owned file in root-owned folders, by its real path.
+    expect(m.nodePath.startsWith(`${home()}/`)).toBe(false);
+    const chain = await run('sh', ['-c', `p=$(readlink -f ${shq(m.nodePath)}); echo "$p"; while :; do stat -c '%u %a %n' "$p"; [ "$p" = / ] && break; p=\${p%/*}; [ -z "$p" ] && p=/; done`]);
+    const [real, ...stats] = chain.stdout.trim().split('\n');
+    expect(real).toBe(m.nodePath);
+    for (const line of stats) {
+      const [uid, mode] = line.split(' ');
+      expect(uid, line).toBe('0');
+      expect(Number.parseInt(mode!, 8) & 0o022, line).toBe(0);
+    }
+    // The wrapper and the detached daemon run with a fixed PATH, not the session's.
+    const wrapper = readFileSync('/opt/fleetwake/bin/fleetwake-agent', 'utf8');
+    expect(wrapper).toContain(shq(m.nodePath));
+    expect(wrapper).not.toContain(`${home()}/bin`);
+    // This test runs on the host itself, as root: the daemon's pid file and /proc tell what runs.
+    const pid = readFileSync(path.join(m.stateDir, 'agent.pid'), 'utf8').trim();
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe(m.nodePath);
+
+    await uninstallAgent(context(conn, 'gpu-sudo'), { purge: true });
+    expect(existsSync(rootRunLog) ? readFileSync(rootRunLog, 'utf8') : '').toBe('');
+    expect(await leftovers(conn, ['/opt/fleetwake', '/etc/fleetwake', '/var/lib/fleetwake', '/run/fleetwake'])).toBe('');
+  }, 120_000);
+
+  it('the deploy ends with the agent answering the app over its own connection, and later connections too', async () => {
+    // The group a system deploy adds the user to must be new to this user, as on a first install.
+    await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']);
+    expect(await groupsOf('fwtsudo')).not.toContain('fleetwake');
+    const t = makeTestFleet({ keepConnected: true });
+    fleets.push(t);
+    await t.fleet.addHost({ name: 'gpu-sudo', host: sudoHost.host, port: sudoHost.port, user: 'fwtsudo', identityFile: userKey.privatePath });
+    const s = await t.waitForState('gpu-sudo', 'host-key-unknown');
+    await t.fleet.trustHostKey('gpu-sudo', s.fingerprint!);
+    await t.waitForState('gpu-sudo', 'online');
+
+    const status = await t.fleet.deployAgent('gpu-sudo', { mode: 'system' });
+    expect(status.state, status.message).toBe('running');
+    expect(status.mode).toBe('system');
+    expect(await groupsOf('fwtsudo')).toContain('fleetwake');
+    // The app's RPC answers in the same run.
+    const h = await t.fleet.getMetricsHistory('gpu-sudo', '1h');
+    expect(h.name).toBe('gpu-sudo');
+    await waitFor('a live sample', async () => t.fleet.getLatestMetrics('gpu-sudo'));
+    await t.fleet.close();
+
+    // A later app session: a fresh login reaches the agent too.
+    const later = makeTestFleet({ keepConnected: true });
+    fleets.push(later);
+    await later.fleet.addHost({ name: 'gpu-sudo', host: sudoHost.host, port: sudoHost.port, user: 'fwtsudo', identityFile: userKey.privatePath });
+    const s2 = await later.waitForState('gpu-sudo', 'host-key-unknown');
+    await later.fleet.trustHostKey('gpu-sudo', s2.fingerprint!);
+    await later.waitForState('gpu-sudo', 'online');
+    const again = await later.fleet.checkAgent('gpu-sudo');
+    expect(again.state, again.message).toBe('running');
+
+    await later.fleet.uninstallAgent('gpu-sudo', { purge: true });
+    expect(existsSync('/opt/fleetwake')).toBe(false);
+  }, 120_000);
+});
+
+describe('a system agent on the box, and user-mode installs of other users (item 14)', () => {
+  it('each client uses the socket its own install recorded; a user with only the system agent is told how to get access', async () => {
+    // An administrator's system agent, running.
+    const rootConn = await connect('gpu-admin', rootHost, 'root', rootKey);
+    const sys = await deployAgent(context(rootConn, 'gpu-admin'), { mode: 'system' });
+    expect((await infoViaBridge(rootConn, sys)).mode).toBe('system');
+    try {
+      // fwtdeploy2 (no sudo, not in group fleetwake) installs a user-mode agent of its own.
+      const conn = await connect('gpu-other', userHost, 'fwtdeploy2', userKey);
+      const own = await deployAgent(context(conn, 'gpu-other'), { mode: 'user' });
+      expect(own.socketPath).toBe(`${users.fwtdeploy2!.home}/.local/share/fleetwake/run/agent.sock`);
+      // Both install.json files are readable by this user; the client takes its own.
+      const both = await readManifests(conn);
+      expect(both.system?.socketPath).toBe('/run/fleetwake/agent.sock');
+      expect(await readOwnManifest(conn)).toEqual(own);
+      expect(await readManifest({ conn })).toEqual(own);
+      const opened = await openAgentClient(conn, (await readOwnManifest(conn))!);
+      expect(opened.info.mode).toBe('user');
+      expect(opened.transport).toBe('streamlocal');
+      opened.client.close();
+
+      // The app of that user: running, user mode, over its own socket.
+      const t = makeTestFleet({ keepConnected: false });
+      fleets.push(t);
+      await t.fleet.addHost({ name: 'gpu-other', host: userHost.host, port: userHost.port, user: 'fwtdeploy2', identityFile: userKey.privatePath });
+      const c = t.fleet.connection('gpu-other');
+      await c.ready().catch(() => undefined);
+      await t.fleet.trustHostKey('gpu-other', (await t.fleet.getStatuses()).find((x) => x.name === 'gpu-other')!.fingerprint!);
+      const st = await t.fleet.checkAgent('gpu-other');
+      expect(st.state, st.message).toBe('running');
+      expect(st.mode).toBe('user');
+
+      // fwtdeploy has no install of its own: only the system agent, whose group it is not in. Say exactly that.
+      const t2 = makeTestFleet({ keepConnected: false });
+      fleets.push(t2);
+      await t2.fleet.addHost({ name: 'gpu-plain', host: userHost.host, port: userHost.port, user: 'fwtdeploy', identityFile: userKey.privatePath });
+      await t2.fleet.connection('gpu-plain').ready().catch(() => undefined);
+      await t2.fleet.trustHostKey('gpu-plain', (await t2.fleet.getStatuses()).find((x) => x.name === 'gpu-plain')!.fingerprint!);
+      const plain = await t2.fleet.checkAgent('gpu-plain');
+      expect(plain.state).toBe('unreachable');
+      expect(plain.message).toContain(
+        "the system agent's socket /run/fleetwake/agent.sock is only for group fleetwake; run `sudo usermod -aG fleetwake fwtdeploy` and log in again, or deploy a user-mode agent",
+      );
+
+      // Removing its own agent leaves the administrator's alone.
+      const un = context(conn, 'gpu-other');
+      await uninstallAgent(un, { purge: true });
+      expect((await readManifests(conn)).user).toBeNull();
+      expect((await infoViaBridge(rootConn, sys)).mode).toBe('system');
+    } finally {
+      await uninstallAgent(context(rootConn, 'gpu-admin'), { purge: true });
+    }
   }, 180_000);
 });

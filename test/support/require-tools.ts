@@ -23,12 +23,17 @@ const TOOLS: Record<string, ToolInfo> = {
   useradd: { pkg: 'passwd', needsRoot: true },
   usermod: { pkg: 'passwd', needsRoot: true },
   chpasswd: { pkg: 'passwd', needsRoot: true },
+  gpasswd: { pkg: 'passwd', needsRoot: true },
   ip: { pkg: 'iproute2', needsRoot: true },
   pgrep: { pkg: 'procps', needsRoot: false },
+  sudo: { pkg: 'sudo', needsRoot: false },
 };
 
 /** The tools every test-bed user needs (sshd + client + user management). */
 export const TESTBED_TOOLS = ['/usr/sbin/sshd', 'ssh-keygen', 'ssh', 'useradd', 'usermod', 'chpasswd'];
+
+/** The test bed plus sudo, for tests of deploys by a user with sudo rights. */
+export const SUDO_TESTBED_TOOLS = [...TESTBED_TOOLS, 'sudo', 'gpasswd'];
 
 /**
  * Directories searched besides $PATH: sbin dirs are often missing from a non-login PATH, yet the tools

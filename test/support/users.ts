@@ -5,7 +5,7 @@
  * several test files (and the benchmarks) call `ensureUser('fwtalice')` and get the same account.
  */
 import { execFile } from 'node:child_process';
-import { appendFile, chmod, chown, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -131,4 +131,18 @@ export async function authorizeKey(name: string, publicKeyLine: string): Promise
   }
   await chmod(file, 0o600);
   await chown(file, user.uid, user.gid);
+}
+
+/**
+ * Passwordless sudo for a test user: /etc/sudoers.d/<name> (0440). Returns the function that takes it
+ * away again. Needs sudo installed (scripts/test.sh installs it).
+ */
+export async function grantPasswordlessSudo(name: string): Promise<() => Promise<void>> {
+  assertTestName(name);
+  if (!(await lookup(name))) throw new Error(`grantPasswordlessSudo: no such user ${name}; call ensureUser first`);
+  const file = `/etc/sudoers.d/${name}`;
+  await mkdir('/etc/sudoers.d', { recursive: true, mode: 0o750 });
+  await writeFile(file, `${name} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+  await chmod(file, 0o440);
+  return () => rm(file, { force: true });
 }

@@ -296,15 +296,19 @@ describe('readManifest', () => {
   const SYS = '/opt/fleetwake/install.json';
   const USER = '$HOME/.local/share/fleetwake/install.json';
 
-  it('reads both locations in one exec, system first', async () => {
-    const sys = { ...MANIFEST, mode: 'system' as const, supervisor: 'systemd-system' as const };
+  it('reads both locations in one exec; the user\'s own install comes before a system agent', async () => {
+    const sys = { ...MANIFEST, mode: 'system' as const, supervisor: 'systemd-system' as const, socketPath: '/run/fleetwake/agent.sock' };
     const fake = manifestExec({ [SYS]: JSON.stringify(sys), [USER]: JSON.stringify(MANIFEST) });
-    expect(await readManifest(fake)).toEqual(sys);
+    expect(await readManifest(fake)).toEqual(MANIFEST);
     expect(fake.commands).toHaveLength(1);
+    // Only the system agent: that one.
+    expect(await readManifest(manifestExec({ [SYS]: JSON.stringify(sys) }))).toEqual(sys);
   });
 
-  it('falls back to the user manifest when the system one is damaged; null when none', async () => {
+  it('uses the user manifest when the system one is damaged; its own damaged one is an error; null when none', async () => {
+    const sys = { ...MANIFEST, mode: 'system' as const };
     expect(await readManifest(manifestExec({ [SYS]: '{broken', [USER]: JSON.stringify(MANIFEST) }))).toEqual(MANIFEST);
+    await expect(readManifest(manifestExec({ [SYS]: JSON.stringify(sys), [USER]: '{broken' }))).rejects.toThrow(/\.local\/share\/fleetwake\/install\.json is not valid JSON/);
     expect(await readManifest(manifestExec({}))).toBeNull();
   });
 

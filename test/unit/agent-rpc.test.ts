@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RPC_ERRORS } from '../../remote-agent/protocol.js';
 import { noParams, RpcError, RpcServer, type MethodSpec, type RpcServerOptions } from '../../remote-agent/rpc/server.js';
-import { bridgeErrorLine, listenAgentSocket, probeSocket, rpcCall } from '../../remote-agent/rpc/socket.js';
+import { bridgeErrorLine, describeConnectError, listenAgentSocket, probeSocket, rpcCall, socketAccess, type SocketAccess } from '../../remote-agent/rpc/socket.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -273,7 +273,6 @@ describe('agent socket', () => {
     const path = join(dir, 'run', 'agent.sock');
     const rpc = new RpcServer({ methods: METHODS });
     const server = await listenAgentSocket({ socketPath: path, mode: 'user', onConnection: (s) => rpc.handle(s) });
-    const { statSync } = await import('node:fs');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'run')).mode & 0o777).toBe(0o700);
     expect(await rpcCall(path, 'none')).toBe('ok');
@@ -300,6 +299,28 @@ describe('agent socket', () => {
     expect(JSON.parse(bridgeErrorLine('ENOENT', '/s'))).toEqual({
       jsonrpc: '2.0', id: null, error: { code: RPC_ERRORS.UNAVAILABLE, message: 'agent not running (no socket at /s)', data: { errno: 'ENOENT', socket: '/s' } },
     });
-    expect(JSON.parse(bridgeErrorLine('EACCES', '/s')).error.message).toBe('permission denied on /s: add the user to group fleetwake');
+    // Another user's socket: nothing a group would fix.
+    expect(JSON.parse(bridgeErrorLine('EACCES', '/s')).error.message).toBe('permission denied on /s');
+  });
+
+  it('EACCES on the system agent\'s socket says it is only for group fleetwake and how to get in', () => {
+    const sys = '/run/fleetwake/agent.sock';
+    const access = (listedInGroup: boolean): SocketAccess => ({ user: 'bob', systemSocket: true, listedInGroup });
+    expect(describeConnectError('EACCES', sys, () => access(false))).toBe(
+      "permission denied: the system agent's socket /run/fleetwake/agent.sock is only for group fleetwake; run `sudo usermod -aG fleetwake bob` and log in again, or deploy a user-mode agent",
+    );
+    expect(describeConnectError('EPERM', sys, () => access(true))).toBe(
+      "permission denied: bob is in group fleetwake, but this login started before that; log in again to reach the system agent's socket /run/fleetwake/agent.sock",
+    );
+    // Read from the real machine: the default system path is the system agent's, whoever asks.
+    expect(socketAccess(sys).systemSocket).toBe(true);
+    // A socket in a folder of group fleetwake is a system agent's too (a custom FLEETWAKE_AGENT_SOCKET).
+    const dir = mkdtempSync(join(tmpdir(), 'fwt-grp-'));
+    const groups = join(dir, 'group');
+    writeFileSync(groups, `root:x:0:\nfleetwake:x:${statSync(dir).gid}:alice,bob\n`);
+    expect(socketAccess(join(dir, 'agent.sock'), groups)).toMatchObject({ systemSocket: true });
+    writeFileSync(groups, `fleetwake:x:${statSync(dir).gid + 1}:\n`);
+    expect(socketAccess(join(dir, 'agent.sock'), groups)).toMatchObject({ systemSocket: false, listedInGroup: false });
+    rmSync(dir, { recursive: true, force: true });
   });
 });

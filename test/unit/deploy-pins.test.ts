@@ -20,6 +20,7 @@ const BUILD_FIRST = 'these tests check what `npm run build` produced (scripts/te
 function recordingConn() {
   const commands: string[] = [];
   const conn: DeployContext['conn'] = {
+    relogin: async () => undefined,
     ready: async () => {
       throw new Error('no SFTP in this test');
     },

@@ -16,6 +16,9 @@ function fakeConn() {
     ready: async () => {
       throw new Error('no SFTP in this test');
     },
+    relogin: async () => {
+      throw new Error('no fresh login in this test');
+    },
     exec: async (cmd: string, opts: { timeoutMs?: number; stdin?: string } = {}) => {
       calls.push({ cmd, stdin: opts.stdin });
       if (cmd.includes('@@uname')) return { code: 0, signal: null, stdout: PROBE, stderr: '' };
