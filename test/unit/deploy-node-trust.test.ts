@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chooseRuntime } from '../../main/deploy/plan.js';
+import type { ArtifactPins } from '../../main/deploy/pins.js';
 import type { DeployContext } from '../../main/deploy/deploy.js';
 import { agentEnv, layoutFor, renderUnit, renderWrapper, SYSTEM_PATH } from '../../main/remote/layout.js';
 import { nodeTrustScript, parseNodeTrust, type NodeTrust } from '../../main/remote/node-trust.js';
@@ -32,9 +33,14 @@ function runtimeDir(): string {
   const d = mkdtempSync(path.join(tmpdir(), 'fwt-rt-'));
   dirs.push(d);
   writeFileSync(path.join(d, 'node-linux-x64.gz'), 'gz');
-  writeFileSync(path.join(d, 'node-linux-x64.json'), JSON.stringify({ version: '22.23.3', sha256: 'a'.repeat(64), size: 1000 }));
   return d;
 }
+
+/** As a build pins it (the pin, not a sidecar file, is what deploy trusts). */
+const pins: ArtifactPins = {
+  agent: null,
+  runtimes: { x64: { version: '22.23.3', sha256: 'a'.repeat(64), size: 1000, gzSha256: 'b'.repeat(64), gzSize: 2 } },
+};
 
 const ctx = (): DeployContext => ({
   conn: { exec: async () => ({ code: 0, signal: null, stdout: '', stderr: '' }), ready: async () => undefined as never, relogin: async () => undefined },
@@ -42,6 +48,7 @@ const ctx = (): DeployContext => ({
   onProgress: () => undefined,
   askSudoPassword: async () => null,
   runtimeDir: runtimeDir(),
+  pins,
 });
 
 const ok = (p: string, resolved = p): NodeTrust => ({ path: p, resolved, problem: null });
