@@ -228,6 +228,14 @@ async function install(deployCtx: DeployContext, requested: 'auto' | AgentMode, 
     } catch (e) {
       const why = errMessage(e);
       if (old && (agentKept || runtime.kept)) {
+        const untrusted = l.mode === 'system' ? await rootMustNotRun(remote, l, old.nodePath) : null;
+        if (untrusted) {
+          progress.emit('rollback', 'failed', `Not rolling back to ${old.version}: ${untrusted}`);
+          throw fail(
+            `The agent ${version} did not come up on ${ctx.hostName}: ${why}. It was not rolled back to ${old.version}: that install ran ${untrusted}, and root must not run it. ` +
+              'Deploy again: Fleetwake then runs the agent on a root-owned node or on the Node runtime it uploads.',
+          );
+        }
         await rollback(remote, l, plan.supervisor, old, { agent: agentKept, runtime: runtime.kept }, verifyMs, progress, why);
       }
       throw fail(`The agent ${version} did not come up on ${ctx.hostName}: ${why}`);
@@ -297,4 +305,17 @@ export function deployAgent(ctx: DeployContext, opts: DeployOptions = { mode: 'a
 /** Replace the installed agent with the bundled one (in its mode); rolls back when the new one does not come up. */
 export function upgradeAgent(ctx: DeployContext): Promise<InstallManifest> {
   return install(ctx, 'auto', 'upgrade');
+}
+
+/**
+ * Why root must not run `nodePath` again (a rollback restarts the previous install on its node, and an
+ * install recorded by an older Fleetwake may name a node the SSH user can replace), or null when it may.
+ * The runtime Fleetwake uploaded lives in the install folder and is root's.
+ */
+async function rootMustNotRun(remote: Remote, l: Layout, nodePath: string): Promise<string | null> {
+  if (nodePath === l.runtimeNode) return null;
+  const [t] = await checkNodeTrust(remote, [nodePath]);
+  if (!t) return `${nodePath}, which could not be checked`;
+  if (t.problem) return `${nodePath} (${t.problem})`;
+  return t.resolved === nodePath ? null : `${nodePath}, a link to ${t.resolved ?? 'nothing'}`;
 }

@@ -522,6 +522,30 @@ describe('system mode by a user with passwordless sudo', () => {
     expect(await leftovers(conn, ['/opt/fleetwake', '/etc/fleetwake', '/var/lib/fleetwake', '/run/fleetwake'])).toBe('');
   }, 120_000);
 
+  it('a failed upgrade never rolls back onto a node the user can replace (an install an older Fleetwake recorded)', async () => {
+    const conn = await connect('gpu-sudo', sudoHost, 'fwtsudo', userKey);
+    const m = await deployAgent(context(conn, 'gpu-sudo'), { mode: 'system' });
+    try {
+      // What an older Fleetwake recorded: the user's node, first on the session's PATH.
+      const userNode = `${home()}/bin/node`;
+      const manifest = JSON.parse(readFileSync('/opt/fleetwake/install.json', 'utf8'));
+      writeFileSync('/opt/fleetwake/install.json', JSON.stringify({ ...manifest, nodePath: userNode }));
+      const broken = path.join(work, 'broken-system-agent.cjs');
+      writeFileSync(broken, `if (process.argv[2] === 'version') { console.log('9.9.8+broken000000'); process.exit(0); }\nprocess.exit(1);\n`);
+      const ctx = context(conn, 'gpu-sudo', { agentBundle: broken, verifyTimeoutMs: 4_000, pins: pinsForAgent(broken, '9.9.8+broken000000') });
+      const err = await upgradeAgent(ctx).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(new RegExp(`It was not rolled back to ${m.version.replace(/[+.]/g, '\\$&')}: that install ran ${userNode.replace(/[.]/g, '\\.')} \\(.*owned by uid \\d+, not root\\), and root must not run it\\. Deploy again`));
+      expect(steps(ctx.log)).toContain('rollback:failed');
+      expect(existsSync(rootRunLog) ? readFileSync(rootRunLog, 'utf8') : '').toBe('');
+    } finally {
+      await uninstallAgent(context(conn, 'gpu-sudo'), { purge: true });
+    }
+    expect(existsSync(rootRunLog) ? readFileSync(rootRunLog, 'utf8') : '').toBe('');
+  }, 120_000);
+
   it('the deploy ends with the agent answering the app over its own connection, and later connections too', async () => {
     // The group a system deploy adds the user to must be new to this user, as on a first install.
     await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']);
