@@ -70,10 +70,12 @@ export async function uninstallAgent(ctx: DeployContext, opts: { purge: boolean 
       remote.setPrivilege('self');
       if (l.mode === 'system') {
         const got = await progress.step('mode', 'Getting root for the system agent', async () => {
-          const g = await acquirePrivilege(ctx, remote, probe);
+          // A user removing its own agent leaves an administrator's system agent alone: root that needs a
+          // password is not asked for just to remove theirs as well.
+          const ownToo = targets.some((t) => t.l.mode === 'user');
+          const g = await acquirePrivilege(ownToo ? { askSudoPassword: async () => null } : ctx, remote, probe);
           if (!('why' in g)) return { value: g, message: `Root access: ${g.how}` };
-          // A user removing its own agent leaves an administrator's system agent alone.
-          if (targets.some((t) => t.l.mode === 'user')) {
+          if (ownToo) {
             return { value: null, message: `Leaving the system agent in ${l.installDir}: removing it needs root or sudo (${g.why})`, state: 'skipped' as const };
           }
           throw fail(`Removing the system agent needs root or sudo: ${g.why}.`);
