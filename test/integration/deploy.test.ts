@@ -28,6 +28,7 @@ import type { RemoteConn } from '../../main/remote/host.js';
 import { shq } from '../../main/remote/shell.js';
 import type { HostConnection } from '../../main/ssh/connection.js';
 import { PROTOCOL_VERSION, type AgentInfo } from '../../remote-agent/protocol.js';
+import { setAsideSystemAgent } from '../support/system-agent.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { generateKey, type GeneratedKey } from '../support/keys.js';
 import { makeNoNodeBin } from '../support/no-node-path.js';
@@ -59,8 +60,12 @@ let users: Record<string, TestUser>;
 let rootAuthorizedBefore: string | null = null;
 const fleets: TestFleet[] = [];
 
+/** An administrator's system agent on this machine, set aside while these tests install their own. */
+let restoreSystemAgent: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
   requireTools(SUDO_TESTBED_TOOLS);
+  restoreSystemAgent = setAsideSystemAgent();
   work = mkdtempSync(path.join(tmpdir(), 'fwt-deploy-'));
   chmodSync(work, 0o755);
 
@@ -137,6 +142,7 @@ afterAll(async () => {
   await run('sh', ['-c', 'if getent group fleetwake >/dev/null; then gpasswd -d fwtsudo fleetwake; fi; true']).catch(() => undefined);
   await Promise.all([userHost, rootHost, noNodeHost, sudoHost].map((h) => h?.destroy()));
   if (work) rmSync(work, { recursive: true, force: true });
+  await restoreSystemAgent?.();
 }, 60_000);
 
 async function cleanHome(u: TestUser): Promise<void> {
