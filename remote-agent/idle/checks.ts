@@ -6,7 +6,8 @@
  * inhibit   `systemd-inhibit --list --no-pager`: inhibitors whose WHAT includes "sleep" and MODE is
  *           "block" keep the box awake (delay-mode ones only delay a suspend, they do not forbid it).
  *           No systemd-inhibit, or no logind/D-Bus ("Failed to connect to bus") → unavailable.
- * sessions  `who` (utmp): logins that have a terminal (pts/N, ttyN, :N, console). sshd writes utmp only
+ * sessions  utmp read directly (idle/utmp.ts, the logins `who` lists, no process; `who` only when the file
+ *           exists but is unreadable): logins that have a terminal (pts/N, ttyN, :N, console). sshd writes utmp only
  *           for sessions that get a pty; Fleetwake's own SSH use (exec channels, direct-streamlocal to the
  *           agent socket, the `rpc` bridge) never asks for a pty, so it never shows here (checked against
  *           Debian 12's OpenSSH: `ssh -T host cmd` adds no utmp entry, `ssh -tt` and a login shell do). An
@@ -26,6 +27,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { CheckResult, ExternalGate } from './engine.js';
+import { readUtmpLogins, type UtmpRead } from './utmp.js';
 
 export interface ExecResult {
   /** Exit code, or null when it did not exit normally (error, signal, timeout). */
@@ -154,11 +156,33 @@ export async function checkSessions(exec: Exec, env?: NodeJS.ProcessEnv, utmpExi
   const sessions = parseWho(r.stdout);
   if (sessions.length === 0) {
     // An empty answer without a utmp database means "cannot tell", not "nobody is logged in".
-    if (!utmpExists()) return { status: 'unavailable', reason: `no utmp database (${UTMP_PATHS[0]}): logins cannot be counted` };
+    if (!utmpExists()) return { status: 'unavailable', reason: NO_UTMP };
     return { status: 'clear', reason: 'no interactive logins (who)' };
   }
+  return sessionsBusy(sessions);
+}
+
+const NO_UTMP = `no utmp database (${UTMP_PATHS[0]}): logins cannot be counted`;
+
+function sessionsBusy(sessions: Session[]): CheckResult {
   const list = sessions.slice(0, 3).map((s) => `${s.user} on ${s.line}${s.from ? ` from ${s.from}` : ''}`).join(', ');
   return { status: 'busy', reason: `${sessions.length} interactive login${sessions.length === 1 ? '' : 's'}: ${list}${sessions.length > 3 ? ', ...' : ''}` };
+}
+
+/**
+ * The sessions check without a process: the utmp file read directly (idle/utmp.ts), the same logins `who`
+ * lists. Only when the file exists but cannot be read (permissions) does it ask `who` instead.
+ */
+export async function checkUtmpSessions(
+  exec: Exec,
+  env?: NodeJS.ProcessEnv,
+  read: () => UtmpRead = () => readUtmpLogins(UTMP_PATHS),
+): Promise<CheckResult> {
+  const r = read();
+  if (!r.ok) return r.code === 'ENOENT' ? { status: 'unavailable', reason: NO_UTMP } : checkSessions(exec, env);
+  const sessions = r.logins.filter((l) => TTY_RE.test(l.line)).map((l): Session => ({ user: l.user, line: l.line, from: l.host || null }));
+  if (sessions.length === 0) return { status: 'clear', reason: 'no interactive logins (utmp)' };
+  return sessionsBusy(sessions);
 }
 
 // ---------------------------------------------------------------- ollama
@@ -276,7 +300,7 @@ export function realChecks(opts: { exec?: Exec; httpGet?: HttpGet; env?: NodeJS.
   const ollama = new OllamaCheck(opts.httpGet);
   return {
     inhibit: () => checkInhibitors(exec, opts.env),
-    sessions: () => checkSessions(exec, opts.env),
+    sessions: () => checkUtmpSessions(exec, opts.env),
     ollama: (url) => ollama.run(url),
     custom: (argv, t) => checkCustom(exec, argv, t, opts.env),
   };
