@@ -3,7 +3,8 @@
  * Ollama, the admin's custom check. Each returns a CheckResult; one that cannot run says 'unavailable'
  * and why. Parsers are exported and tested on captured output; commands run with execFile (no shell).
  *
- * inhibit   `systemd-inhibit --list --no-pager`: inhibitors whose WHAT includes "sleep" and MODE is
+ * inhibit   `systemd-inhibit --list --no-pager`, asked again only when logind's inhibitor folder changed (or a
+ *           suspend is near; see InhibitorCheck): inhibitors whose WHAT includes "sleep" and MODE is
  *           "block" keep the box awake (delay-mode ones only delay a suspend, they do not forbid it).
  *           No systemd-inhibit, or no logind/D-Bus ("Failed to connect to bus") → unavailable.
  * sessions  utmp read directly (idle/utmp.ts, the logins `who` lists, no process; `who` only when the file
@@ -23,7 +24,7 @@
  *           by its timeout or a signal = unavailable.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { CheckResult, ExternalGate } from './engine.js';
@@ -118,6 +119,94 @@ export async function checkInhibitors(exec: Exec, env?: NodeJS.ProcessEnv): Prom
   const list = blocking.slice(0, 3).map((i) => `${i.who || i.comm} (pid ${i.pid}${i.why ? `: ${i.why}` : ''})`).join(', ');
   return { status: 'busy', reason: `${blocking.length} sleep inhibitor${blocking.length === 1 ? '' : 's'}: ${list}${blocking.length > 3 ? ', ...' : ''}` };
 }
+
+/**
+ * The inhibitor check without a process per sample. systemd-logind keeps one state file per inhibitor in
+ * /run/systemd/inhibit/ (created with the first inhibitor, written on take, removed on release), so an
+ * inotify watch on that folder (or on /run/systemd until it appears) tells when the list may have changed.
+ * The file format is logind's private business and is not parsed: a change only says "ask again", and
+ * `systemd-inhibit --list` stays the one source of truth. It is asked again when the folder changed, when
+ * the last answer is older than `maxAgeMs`, when the last run failed in a way that may pass (a timeout),
+ * and always when the caller asks for a fresh answer (the idle feature does, when a suspend is near).
+ */
+export class InhibitorCheck {
+  private last: { result: CheckResult; at: number } | null = null;
+  private dirty = true;
+  private watcher: { close(): void } | null = null;
+  private parentWatcher: { close(): void } | null = null;
+  /** systemd-inhibit runs so far (for tests and the footprint bench). */
+  runs = 0;
+
+  constructor(
+    private readonly exec: Exec,
+    private readonly env?: NodeJS.ProcessEnv,
+    private readonly opts: { dir?: string; parent?: string; maxAgeMs?: number; now?: () => number; watch?: WatchFn } = {},
+  ) {}
+
+  async run(fresh = false): Promise<CheckResult> {
+    this.ensureWatch();
+    const now = (this.opts.now ?? Date.now)();
+    const last = this.last;
+    if (!fresh && !this.dirty && last && now - last.at < (this.opts.maxAgeMs ?? INHIBIT_MAX_AGE_MS) && cacheable(last.result)) return last.result;
+    // Cleared before asking, so a change during the run is seen next time.
+    this.dirty = false;
+    this.runs++;
+    const result = await checkInhibitors(this.exec, this.env);
+    this.last = { result, at: now };
+    return result;
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.parentWatcher?.close();
+    this.watcher = this.parentWatcher = null;
+  }
+
+  private ensureWatch(): void {
+    if (this.watcher) return;
+    const watch = this.opts.watch ?? realWatch;
+    const dir = this.opts.dir ?? '/run/systemd/inhibit';
+    this.watcher = watch(dir, () => (this.dirty = true), () => {
+      this.watcher = null;
+      this.dirty = true;
+    });
+    if (this.watcher) {
+      // Whatever happened before the watch began is unknown.
+      this.dirty = true;
+      this.parentWatcher?.close();
+      this.parentWatcher = null;
+    } else if (!this.parentWatcher) {
+      this.parentWatcher = watch(this.opts.parent ?? '/run/systemd', () => (this.dirty = true), () => {
+        this.parentWatcher = null;
+        this.dirty = true;
+      });
+    }
+  }
+}
+
+/** Re-asked at least this often even when nothing changed (a missed event costs at most this long). */
+export const INHIBIT_MAX_AGE_MS = 5 * 60_000;
+
+/** A clear/busy answer, or "no logind": the same until something changes. A timeout or odd failure is asked again. */
+function cacheable(r: CheckResult): boolean {
+  return r.status !== 'unavailable' || r.reason.startsWith('no systemd-logind') || r.reason === 'systemd-inhibit not found';
+}
+
+/** Watches a folder (not persistent: it never keeps the agent alive); null when it cannot be watched. */
+export type WatchFn = (dir: string, onChange: () => void, onError: () => void) => { close(): void } | null;
+
+const realWatch: WatchFn = (dir, onChange, onError) => {
+  try {
+    const w = watch(dir, { persistent: false }, onChange);
+    w.on('error', () => {
+      w.close();
+      onError();
+    });
+    return w;
+  } catch {
+    return null;
+  }
+};
 
 // ---------------------------------------------------------------- sessions
 
@@ -289,7 +378,8 @@ export async function checkCustom(exec: Exec, argv: string[] | null, timeoutSeco
 // ---------------------------------------------------------------- runner
 
 export interface IdleChecks {
-  inhibit(): Promise<CheckResult>;
+  /** `fresh`: ask now, whatever any cache says (a suspend is near). */
+  inhibit(fresh?: boolean): Promise<CheckResult>;
   sessions(): Promise<CheckResult>;
   ollama(url: string): Promise<CheckResult>;
   custom(argv: string[] | null, timeoutSeconds: number): Promise<CheckResult>;
@@ -298,8 +388,9 @@ export interface IdleChecks {
 export function realChecks(opts: { exec?: Exec; httpGet?: HttpGet; env?: NodeJS.ProcessEnv } = {}): IdleChecks {
   const exec = opts.exec ?? realExec;
   const ollama = new OllamaCheck(opts.httpGet);
+  const inhibit = new InhibitorCheck(exec, opts.env);
   return {
-    inhibit: () => checkInhibitors(exec, opts.env),
+    inhibit: (fresh) => inhibit.run(fresh),
     sessions: () => checkUtmpSessions(exec, opts.env),
     ollama: (url) => ollama.run(url),
     custom: (argv, t) => checkCustom(exec, argv, t, opts.env),
@@ -316,9 +407,9 @@ export class CheckRunner {
 
   constructor(private readonly checks: IdleChecks) {}
 
-  start(cfg: { ollamaUrl: string; customCheck: string[] | null; customCheckTimeoutSeconds: number }): Promise<void> {
+  start(cfg: { ollamaUrl: string; customCheck: string[] | null; customCheckTimeoutSeconds: number; fresh?: boolean }): Promise<void> {
     const jobs: [ExternalGate, () => Promise<CheckResult>][] = [
-      ['inhibit', () => this.checks.inhibit()],
+      ['inhibit', () => this.checks.inhibit(cfg.fresh === true)],
       ['sessions', () => this.checks.sessions()],
       ['ollama_busy', () => this.checks.ollama(cfg.ollamaUrl)],
       ['custom_check', () => this.checks.custom(cfg.customCheck, cfg.customCheckTimeoutSeconds)],
