@@ -25,8 +25,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import { connect } from 'node:net';
 import type { CheckResult, ExternalGate } from './engine.js';
 import { readUtmpLogins, type UtmpRead } from './utmp.js';
 
@@ -296,10 +295,66 @@ export function parseOllamaPs(body: unknown): OllamaModel[] | null {
 
 export type HttpGet = (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
 
-export const realHttpGet: HttpGet = (url, timeoutMs) =>
-  new Promise((resolve, reject) => {
-    const mod = url.startsWith('https:') ? https : http;
-    const req = mod.get(url, { timeout: timeoutMs, headers: { accept: 'application/json' } }, (res) => {
+/**
+ * GET over a plain `net` socket for http: URLs (HTTP/1.0, Connection: close): the agent already loads
+ * `net` for its socket, and node:http would add ~2.5 MB of RSS for one small local request per sample.
+ * https: URLs load node:https on first use.
+ */
+export const realHttpGet: HttpGet = async (url, timeoutMs) => {
+  const u = new URL(url);
+  if (u.protocol === 'https:') return httpsGet(url, timeoutMs);
+  if (u.protocol !== 'http:') throw Object.assign(new Error(`unsupported URL scheme ${u.protocol}`), { code: 'EPROTO' });
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const sock = connect({ host, port: Number(u.port || 80) });
+    sock.setTimeout(timeoutMs, () => sock.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    sock.on('connect', () => {
+      sock.write(`GET ${u.pathname}${u.search} HTTP/1.0\r\nHost: ${u.host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
+    });
+    sock.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_OUTPUT + 64 * 1024) sock.destroy(new Error('response too large'));
+      else chunks.push(d);
+    });
+    sock.on('error', reject);
+    sock.on('end', () => {
+      try {
+        resolve(parseHttpResponse(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+};
+
+/** Status and body of a whole HTTP/1.x response (chunked bodies decoded). */
+export function parseHttpResponse(text: string): { status: number; body: string } {
+  const head = text.indexOf('\r\n\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+  if (head < 0 || !status) throw Object.assign(new Error('not an HTTP response'), { code: 'EPROTO' });
+  const headers = text.slice(0, head);
+  let body = text.slice(head + 4);
+  if (/^transfer-encoding:\s*chunked\s*$/im.test(headers)) {
+    let out = '';
+    let rest = body;
+    for (;;) {
+      const eol = rest.indexOf('\r\n');
+      const n = eol < 0 ? NaN : parseInt(rest.slice(0, eol), 16);
+      if (!Number.isFinite(n) || n === 0) break;
+      out += rest.slice(eol + 2, eol + 2 + n);
+      rest = rest.slice(eol + 2 + n + 2);
+    }
+    body = out;
+  }
+  return { status: Number(status[1]), body };
+}
+
+async function httpsGet(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const https = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { timeout: timeoutMs, headers: { accept: 'application/json' } }, (res) => {
       let body = '';
       let size = 0;
       res.setEncoding('utf8');
@@ -314,6 +369,7 @@ export const realHttpGet: HttpGet = (url, timeoutMs) =>
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
   });
+}
 
 /** Stateful: remembers each model's expires_at between looks (see the file comment). */
 export class OllamaCheck {
