@@ -29,7 +29,6 @@ import {
   type ProgressUpdate,
 } from '../../../main/deploy/index.js';
 import type { HostConnection } from '../../../main/ssh/connection.js';
-import { AGENT_NODE_FLAGS } from '../../../remote-agent/node-flags.js';
 import type { MetricsSample } from '../../../remote-agent/protocol.js';
 import { installFakeNvidiaSmi } from '../../support/fake-gpu-host.js';
 import { makeFakeSysfs } from '../../support/fake-sysfs.js';
@@ -319,9 +318,9 @@ export const agentFootprintSection: BenchSection = {
               }
             : {}),
         };
-        // The agent exactly as a deploy runs it (`node <flags> <bundle> run --foreground`), its paths in the temp dir.
+        // The agent exactly as a deploy runs it (`node <bundle> run --foreground`), its paths in the temp dir.
         const fd = openSync(log, 'a');
-        const child = track(spawn(process.execPath, [...AGENT_NODE_FLAGS, bundle, 'run', '--foreground'], { env, stdio: ['ignore', fd, fd] }));
+        const child = track(spawn(process.execPath, [bundle, 'run', '--foreground'], { env, stdio: ['ignore', fd, fd] }));
         closeSync(fd);
         children.push(child);
         return { key, label, child, pid: child.pid!, log, socket, rss: [], slices: [], prev: null, first: null, last: null, calls, wakes, residents: [] };
@@ -450,7 +449,7 @@ export const agentFootprintSection: BenchSection = {
       })();
       const alive = (v: Variant) => v.child!.exitCode === null && v.last !== null;
       const deadNote = (v: Variant) => (alive(v) ? [] : [`The agent (${v.label}) died during the window (exit ${v.child!.exitCode}): ${logTail(v.log)}`]);
-      const command = `\`${path.basename(process.execPath)} ${[...AGENT_NODE_FLAGS, path.relative(REPO_ROOT, bundle)].join(' ')} run --foreground\``;
+      const command = `\`${path.basename(process.execPath)} ${path.relative(REPO_ROOT, bundle)} run --foreground\``;
       const commonNote =
         `Agent ${agentVersion}: ${command} (Node ${process.version}), config metrics.interval_seconds 5, nobody calling its RPC (idle); the three agents ` +
         `(no GPU / fake GPU awake / fake GPU runtime-suspended) and the peer run in the same window. Peer: ${exporterVersion || NODE_EXPORTER} with default collectors on ` +
