@@ -97,6 +97,11 @@ export interface GpuSample {
   tempC: number | null;
   powerW: number | null;
   powerLimitW: number | null;
+  /**
+   * The kernel reports the GPU runtime-suspended (its low-power state): it was not queried, so as not
+   * to wake it. utilPercent is 0 and it has no processes; what only a query tells is null.
+   */
+  sleeping?: boolean;
 }
 
 export interface GpuProcess {

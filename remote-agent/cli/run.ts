@@ -6,18 +6,21 @@ import { AgentDaemon, type DaemonDeps } from '../daemon.js';
 import { readPidFile } from '../kernel/pid-file.js';
 import { MetricsHistory } from '../history/store.js';
 import { probeGpu } from '../metrics/gpu/nvidia-smi.js';
+import { allGpusAsleep } from '../metrics/gpu/reader.js';
 import { createSampler, primaryInterface } from '../metrics/sampler.js';
 import { resolvePaths, socketPathProblem, type AgentPaths } from '../paths.js';
 import type { AgentInfo } from '../protocol.js';
 import { AgentAlreadyRunningError, probeSocket, rpcCall } from '../rpc/socket.js';
 import { EXIT, write, type CliIo, type Parsed } from './common.js';
 
-/** The real metrics and history modules. */
-export function realDeps(): DaemonDeps {
+/** The real metrics and history modules. FLEETWAKE_AGENT_SYSFS (tests, the bench): a stand-in for /sys. */
+export function realDeps(env: NodeJS.ProcessEnv = process.env): DaemonDeps {
+  const sysRoot = env.FLEETWAKE_AGENT_SYSFS || '/sys';
   return {
-    createSampler: (o) => createSampler({ nvidiaSmiPath: o.nvidiaSmiPath, nvidiaSmiTimeoutMs: o.nvidiaSmiTimeoutMs, stateDir: o.stateDir }),
+    createSampler: (o) =>
+      createSampler({ nvidiaSmiPath: o.nvidiaSmiPath, nvidiaSmiTimeoutMs: o.nvidiaSmiTimeoutMs, intervalMs: o.intervalMs, stateDir: o.stateDir, sysRoot }),
     createHistory: (o) => new MetricsHistory({ stateDir: o.stateDir }),
-    probeGpu: (path, timeoutMs) => probeGpu(path, timeoutMs),
+    probeGpu: (path, timeoutMs) => probeGpu(path, timeoutMs, () => allGpusAsleep(sysRoot)),
     primaryInterface: () => primaryInterface(),
     detectHost: undefined,
     hostname: undefined,
@@ -38,7 +41,7 @@ export async function runForeground(parsed: Parsed, io: CliIo): Promise<number> 
   const paths = daemonPaths(parsed, io);
   if (typeof paths === 'number') return paths;
   const log = createLogger({ write: (line) => io.stderr.write(line) });
-  const daemon = new AgentDaemon({ paths, deps: realDeps(), log, env: io.env });
+  const daemon = new AgentDaemon({ paths, deps: realDeps(io.env), log, env: io.env });
   try {
     await daemon.start();
   } catch (err) {

@@ -3,10 +3,12 @@
  * Ollama, the admin's custom check. Each returns a CheckResult; one that cannot run says 'unavailable'
  * and why. Parsers are exported and tested on captured output; commands run with execFile (no shell).
  *
- * inhibit   `systemd-inhibit --list --no-pager`: inhibitors whose WHAT includes "sleep" and MODE is
+ * inhibit   `systemd-inhibit --list --no-pager`, asked again only when logind's inhibitor folder changed (or a
+ *           suspend is near; see InhibitorCheck): inhibitors whose WHAT includes "sleep" and MODE is
  *           "block" keep the box awake (delay-mode ones only delay a suspend, they do not forbid it).
  *           No systemd-inhibit, or no logind/D-Bus ("Failed to connect to bus") → unavailable.
- * sessions  `who` (utmp): logins that have a terminal (pts/N, ttyN, :N, console). sshd writes utmp only
+ * sessions  utmp read directly (idle/utmp.ts, the logins `who` lists, no process; `who` only when the file
+ *           exists but is unreadable): logins that have a terminal (pts/N, ttyN, :N, console). sshd writes utmp only
  *           for sessions that get a pty; Fleetwake's own SSH use (exec channels, direct-streamlocal to the
  *           agent socket, the `rpc` bridge) never asks for a pty, so it never shows here (checked against
  *           Debian 12's OpenSSH: `ssh -T host cmd` adds no utmp entry, `ssh -tt` and a login shell do). An
@@ -22,10 +24,10 @@
  *           by its timeout or a signal = unavailable.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import { existsSync, watch } from 'node:fs';
+import { connect } from 'node:net';
 import type { CheckResult, ExternalGate } from './engine.js';
+import { readUtmpLogins, type UtmpRead } from './utmp.js';
 
 export interface ExecResult {
   /** Exit code, or null when it did not exit normally (error, signal, timeout). */
@@ -117,6 +119,94 @@ export async function checkInhibitors(exec: Exec, env?: NodeJS.ProcessEnv): Prom
   return { status: 'busy', reason: `${blocking.length} sleep inhibitor${blocking.length === 1 ? '' : 's'}: ${list}${blocking.length > 3 ? ', ...' : ''}` };
 }
 
+/**
+ * The inhibitor check without a process per sample. systemd-logind keeps one state file per inhibitor in
+ * /run/systemd/inhibit/ (created with the first inhibitor, written on take, removed on release), so an
+ * inotify watch on that folder (or on /run/systemd until it appears) tells when the list may have changed.
+ * The file format is logind's private business and is not parsed: a change only says "ask again", and
+ * `systemd-inhibit --list` stays the one source of truth. It is asked again when the folder changed, when
+ * the last answer is older than `maxAgeMs`, when the last run failed in a way that may pass (a timeout),
+ * and always when the caller asks for a fresh answer (the idle feature does, when a suspend is near).
+ */
+export class InhibitorCheck {
+  private last: { result: CheckResult; at: number } | null = null;
+  private dirty = true;
+  private watcher: { close(): void } | null = null;
+  private parentWatcher: { close(): void } | null = null;
+  /** systemd-inhibit runs so far (for tests and the footprint bench). */
+  runs = 0;
+
+  constructor(
+    private readonly exec: Exec,
+    private readonly env?: NodeJS.ProcessEnv,
+    private readonly opts: { dir?: string; parent?: string; maxAgeMs?: number; now?: () => number; watch?: WatchFn } = {},
+  ) {}
+
+  async run(fresh = false): Promise<CheckResult> {
+    this.ensureWatch();
+    const now = (this.opts.now ?? Date.now)();
+    const last = this.last;
+    if (!fresh && !this.dirty && last && now - last.at < (this.opts.maxAgeMs ?? INHIBIT_MAX_AGE_MS) && cacheable(last.result)) return last.result;
+    // Cleared before asking, so a change during the run is seen next time.
+    this.dirty = false;
+    this.runs++;
+    const result = await checkInhibitors(this.exec, this.env);
+    this.last = { result, at: now };
+    return result;
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.parentWatcher?.close();
+    this.watcher = this.parentWatcher = null;
+  }
+
+  private ensureWatch(): void {
+    if (this.watcher) return;
+    const watch = this.opts.watch ?? realWatch;
+    const dir = this.opts.dir ?? '/run/systemd/inhibit';
+    this.watcher = watch(dir, () => (this.dirty = true), () => {
+      this.watcher = null;
+      this.dirty = true;
+    });
+    if (this.watcher) {
+      // Whatever happened before the watch began is unknown.
+      this.dirty = true;
+      this.parentWatcher?.close();
+      this.parentWatcher = null;
+    } else if (!this.parentWatcher) {
+      this.parentWatcher = watch(this.opts.parent ?? '/run/systemd', () => (this.dirty = true), () => {
+        this.parentWatcher = null;
+        this.dirty = true;
+      });
+    }
+  }
+}
+
+/** Re-asked at least this often even when nothing changed (a missed event costs at most this long). */
+export const INHIBIT_MAX_AGE_MS = 5 * 60_000;
+
+/** A clear/busy answer, or "no logind": the same until something changes. A timeout or odd failure is asked again. */
+function cacheable(r: CheckResult): boolean {
+  return r.status !== 'unavailable' || r.reason.startsWith('no systemd-logind') || r.reason === 'systemd-inhibit not found';
+}
+
+/** Watches a folder (not persistent: it never keeps the agent alive); null when it cannot be watched. */
+export type WatchFn = (dir: string, onChange: () => void, onError: () => void) => { close(): void } | null;
+
+const realWatch: WatchFn = (dir, onChange, onError) => {
+  try {
+    const w = watch(dir, { persistent: false }, onChange);
+    w.on('error', () => {
+      w.close();
+      onError();
+    });
+    return w;
+  } catch {
+    return null;
+  }
+};
+
 // ---------------------------------------------------------------- sessions
 
 export interface Session {
@@ -154,11 +244,33 @@ export async function checkSessions(exec: Exec, env?: NodeJS.ProcessEnv, utmpExi
   const sessions = parseWho(r.stdout);
   if (sessions.length === 0) {
     // An empty answer without a utmp database means "cannot tell", not "nobody is logged in".
-    if (!utmpExists()) return { status: 'unavailable', reason: `no utmp database (${UTMP_PATHS[0]}): logins cannot be counted` };
+    if (!utmpExists()) return { status: 'unavailable', reason: NO_UTMP };
     return { status: 'clear', reason: 'no interactive logins (who)' };
   }
+  return sessionsBusy(sessions);
+}
+
+const NO_UTMP = `no utmp database (${UTMP_PATHS[0]}): logins cannot be counted`;
+
+function sessionsBusy(sessions: Session[]): CheckResult {
   const list = sessions.slice(0, 3).map((s) => `${s.user} on ${s.line}${s.from ? ` from ${s.from}` : ''}`).join(', ');
   return { status: 'busy', reason: `${sessions.length} interactive login${sessions.length === 1 ? '' : 's'}: ${list}${sessions.length > 3 ? ', ...' : ''}` };
+}
+
+/**
+ * The sessions check without a process: the utmp file read directly (idle/utmp.ts), the same logins `who`
+ * lists. Only when the file exists but cannot be read (permissions) does it ask `who` instead.
+ */
+export async function checkUtmpSessions(
+  exec: Exec,
+  env?: NodeJS.ProcessEnv,
+  read: () => UtmpRead = () => readUtmpLogins(UTMP_PATHS),
+): Promise<CheckResult> {
+  const r = read();
+  if (!r.ok) return r.code === 'ENOENT' ? { status: 'unavailable', reason: NO_UTMP } : checkSessions(exec, env);
+  const sessions = r.logins.filter((l) => TTY_RE.test(l.line)).map((l): Session => ({ user: l.user, line: l.line, from: l.host || null }));
+  if (sessions.length === 0) return { status: 'clear', reason: 'no interactive logins (utmp)' };
+  return sessionsBusy(sessions);
 }
 
 // ---------------------------------------------------------------- ollama
@@ -183,10 +295,66 @@ export function parseOllamaPs(body: unknown): OllamaModel[] | null {
 
 export type HttpGet = (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
 
-export const realHttpGet: HttpGet = (url, timeoutMs) =>
-  new Promise((resolve, reject) => {
-    const mod = url.startsWith('https:') ? https : http;
-    const req = mod.get(url, { timeout: timeoutMs, headers: { accept: 'application/json' } }, (res) => {
+/**
+ * GET over a plain `net` socket for http: URLs (HTTP/1.0, Connection: close): the agent already loads
+ * `net` for its socket, and node:http would add ~2.5 MB of RSS for one small local request per sample.
+ * https: URLs load node:https on first use.
+ */
+export const realHttpGet: HttpGet = async (url, timeoutMs) => {
+  const u = new URL(url);
+  if (u.protocol === 'https:') return httpsGet(url, timeoutMs);
+  if (u.protocol !== 'http:') throw Object.assign(new Error(`unsupported URL scheme ${u.protocol}`), { code: 'EPROTO' });
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const sock = connect({ host, port: Number(u.port || 80) });
+    sock.setTimeout(timeoutMs, () => sock.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    sock.on('connect', () => {
+      sock.write(`GET ${u.pathname}${u.search} HTTP/1.0\r\nHost: ${u.host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
+    });
+    sock.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_OUTPUT + 64 * 1024) sock.destroy(new Error('response too large'));
+      else chunks.push(d);
+    });
+    sock.on('error', reject);
+    sock.on('end', () => {
+      try {
+        resolve(parseHttpResponse(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+};
+
+/** Status and body of a whole HTTP/1.x response (chunked bodies decoded). */
+export function parseHttpResponse(text: string): { status: number; body: string } {
+  const head = text.indexOf('\r\n\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+  if (head < 0 || !status) throw Object.assign(new Error('not an HTTP response'), { code: 'EPROTO' });
+  const headers = text.slice(0, head);
+  let body = text.slice(head + 4);
+  if (/^transfer-encoding:\s*chunked\s*$/im.test(headers)) {
+    let out = '';
+    let rest = body;
+    for (;;) {
+      const eol = rest.indexOf('\r\n');
+      const n = eol < 0 ? NaN : parseInt(rest.slice(0, eol), 16);
+      if (!Number.isFinite(n) || n === 0) break;
+      out += rest.slice(eol + 2, eol + 2 + n);
+      rest = rest.slice(eol + 2 + n + 2);
+    }
+    body = out;
+  }
+  return { status: Number(status[1]), body };
+}
+
+async function httpsGet(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const https = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { timeout: timeoutMs, headers: { accept: 'application/json' } }, (res) => {
       let body = '';
       let size = 0;
       res.setEncoding('utf8');
@@ -201,6 +369,7 @@ export const realHttpGet: HttpGet = (url, timeoutMs) =>
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
   });
+}
 
 /** Stateful: remembers each model's expires_at between looks (see the file comment). */
 export class OllamaCheck {
@@ -265,7 +434,8 @@ export async function checkCustom(exec: Exec, argv: string[] | null, timeoutSeco
 // ---------------------------------------------------------------- runner
 
 export interface IdleChecks {
-  inhibit(): Promise<CheckResult>;
+  /** `fresh`: ask now, whatever any cache says (a suspend is near). */
+  inhibit(fresh?: boolean): Promise<CheckResult>;
   sessions(): Promise<CheckResult>;
   ollama(url: string): Promise<CheckResult>;
   custom(argv: string[] | null, timeoutSeconds: number): Promise<CheckResult>;
@@ -274,9 +444,10 @@ export interface IdleChecks {
 export function realChecks(opts: { exec?: Exec; httpGet?: HttpGet; env?: NodeJS.ProcessEnv } = {}): IdleChecks {
   const exec = opts.exec ?? realExec;
   const ollama = new OllamaCheck(opts.httpGet);
+  const inhibit = new InhibitorCheck(exec, opts.env);
   return {
-    inhibit: () => checkInhibitors(exec, opts.env),
-    sessions: () => checkSessions(exec, opts.env),
+    inhibit: (fresh) => inhibit.run(fresh),
+    sessions: () => checkUtmpSessions(exec, opts.env),
     ollama: (url) => ollama.run(url),
     custom: (argv, t) => checkCustom(exec, argv, t, opts.env),
   };
@@ -292,9 +463,9 @@ export class CheckRunner {
 
   constructor(private readonly checks: IdleChecks) {}
 
-  start(cfg: { ollamaUrl: string; customCheck: string[] | null; customCheckTimeoutSeconds: number }): Promise<void> {
+  start(cfg: { ollamaUrl: string; customCheck: string[] | null; customCheckTimeoutSeconds: number; fresh?: boolean }): Promise<void> {
     const jobs: [ExternalGate, () => Promise<CheckResult>][] = [
-      ['inhibit', () => this.checks.inhibit()],
+      ['inhibit', () => this.checks.inhibit(cfg.fresh === true)],
       ['sessions', () => this.checks.sessions()],
       ['ollama_busy', () => this.checks.ollama(cfg.ollamaUrl)],
       ['custom_check', () => this.checks.custom(cfg.customCheck, cfg.customCheckTimeoutSeconds)],

@@ -37,6 +37,8 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
   /** The first sample after a resume spans the sleep (its CPU % and rates are meaningless): not fed. */
   let skipSample = false;
   let lastSignature = '';
+  /** When the last decision planned the suspend (null: no plan). */
+  let suspendAt: number | null = null;
 
   function settings(): IdleSettings {
     return effectiveSettings(ctx.config(), settingsStore.overrides);
@@ -143,7 +145,9 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
 
     beforeSample(): void {
       const cfg = ctx.config();
-      checksDone = checks.start({ ollamaUrl: cfg.ollama.url, customCheck: cfg.idle.customCheck, customCheckTimeoutSeconds: cfg.idle.customCheckTimeoutSeconds });
+      // Near the planned suspend, cached answers are not enough: every check asks afresh.
+      const fresh = suspendAt !== null && suspendAt - clock.now() <= 2 * cfg.metrics.intervalSeconds * 1000;
+      checksDone = checks.start({ ollamaUrl: cfg.ollama.url, customCheck: cfg.idle.customCheck, customCheckTimeoutSeconds: cfg.idle.customCheckTimeoutSeconds, fresh });
     },
 
     async onSample(sample: MetricsSample): Promise<void> {
@@ -155,6 +159,7 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
       skipSample = false;
       const now = clock.now();
       const decision = engine.update(now, skip ? null : sample, checks.results());
+      suspendAt = decision.suspend ? null : decision.status.suspendAt;
       push(decision.status);
       if (decision.suspend) {
         log.info('idle for the whole timeout: suspending', { idleTimeoutSeconds: decision.status.settings.idleTimeoutSeconds });
@@ -168,6 +173,7 @@ export function idleFeature(ctx: FeatureContext<IdleDeps>) {
     /** A fresh start for the idle decision; the open sleep period closes, or an outside sleep is recorded. */
     onResume({ at, awayMs, suspendedMs }: Resume): Record<string, unknown> {
       engine.reset();
+      suspendAt = null;
       checks.clear();
       skipSample = true;
       let closed: SleepPeriod | null = null;

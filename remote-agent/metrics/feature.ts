@@ -23,7 +23,7 @@ export interface History {
 }
 
 export interface MetricsDeps {
-  createSampler(opts: { nvidiaSmiPath: string; nvidiaSmiTimeoutMs: number; stateDir: string }): Sampler;
+  createSampler(opts: { nvidiaSmiPath: string; nvidiaSmiTimeoutMs: number; intervalMs: number; stateDir: string }): Sampler;
   createHistory(opts: { stateDir: string }): History;
   probeGpu(path: string, timeoutMs: number): Promise<{ gpu: boolean; reason: string | null }>;
 }
@@ -40,10 +40,11 @@ export function metricsFeature(ctx: FeatureContext<MetricsDeps>) {
   let gpuProbeDone: Promise<void> = Promise.resolve();
 
   function createSampler(): void {
-    const { gpu } = ctx.config();
+    const { gpu, metrics } = ctx.config();
     const nvidiaSmiPath = resolveOnPath(gpu.nvidiaSmi, ctx.env ?? process.env) ?? gpu.nvidiaSmi;
     const timeoutMs = Math.round(gpu.timeoutSeconds * 1000);
-    sampler = deps.createSampler({ nvidiaSmiPath, nvidiaSmiTimeoutMs: timeoutMs, stateDir: ctx.paths.stateDir });
+    sampler?.close?.();
+    sampler = deps.createSampler({ nvidiaSmiPath, nvidiaSmiTimeoutMs: timeoutMs, intervalMs: metrics.intervalSeconds * 1000, stateDir: ctx.paths.stateDir });
     gpuProbeDone = deps
       .probeGpu(nvidiaSmiPath, timeoutMs)
       .then((probe) => {
@@ -112,7 +113,9 @@ export function metricsFeature(ctx: FeatureContext<MetricsDeps>) {
 
     onConfig(old): void {
       const next = ctx.config();
-      if (old.gpu.nvidiaSmi !== next.gpu.nvidiaSmi || old.gpu.timeoutSeconds !== next.gpu.timeoutSeconds) {
+      // The resident nvidia-smi's period is the sampling interval: a new interval starts a new one.
+      const changed = old.gpu.nvidiaSmi !== next.gpu.nvidiaSmi || old.gpu.timeoutSeconds !== next.gpu.timeoutSeconds || old.metrics.intervalSeconds !== next.metrics.intervalSeconds;
+      if (changed) {
         if (ctx.started()) createSampler();
       }
     },
@@ -144,6 +147,7 @@ export function metricsFeature(ctx: FeatureContext<MetricsDeps>) {
         log.error('history flush failed', { error: err });
       }
       history = null;
+      sampler?.close?.();
     },
   } satisfies AgentFeature;
 }

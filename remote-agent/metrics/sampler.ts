@@ -2,7 +2,8 @@
 import type { MetricsSample } from '../protocol.js';
 import { createCpuReader, type CpuReading } from './cpu.js';
 import { readDisks } from './disk.js';
-import { DEFAULT_NVIDIA_SMI_TIMEOUT_MS, readGpus, type GpuReadResult } from './gpu/nvidia-smi.js';
+import { DEFAULT_NVIDIA_SMI_TIMEOUT_MS, type GpuReadResult } from './gpu/nvidia-smi.js';
+import { GpuReader } from './gpu/reader.js';
 import { readMemory, type MemoryReading } from './memory.js';
 import { createNetworkReader } from './network.js';
 import { createRaplReader } from './rapl.js';
@@ -13,6 +14,8 @@ export { primaryInterface } from './primary-interface.js';
 export interface SamplerOptions {
   nvidiaSmiPath: string;
   nvidiaSmiTimeoutMs?: number;
+  /** The sampling interval: the period of the resident nvidia-smi (default 5 s). */
+  intervalMs?: number;
   stateDir: string;
   procRoot?: string;
   sysRoot?: string;
@@ -29,6 +32,8 @@ export interface Sampler {
   sample(): Promise<MetricsSample>;
   /** As of the latest sample; before the first one, gpu is false with reason 'not sampled yet'. */
   capabilities(): SamplerCapabilities;
+  /** Stops what the sampler keeps running (the resident nvidia-smi). */
+  close?(): void;
 }
 
 function guard<T>(fn: () => T, fallback: T): T {
@@ -57,13 +62,20 @@ export function createSampler(opts: SamplerOptions): Sampler {
   const net = createNetworkReader(procRoot, now);
   const rapl = createRaplReader(opts.sysRoot ?? '/sys', now);
   let gpuState: { gpu: boolean; gpuReason: string | null } = { gpu: false, gpuReason: 'not sampled yet' };
+  const gpuReader = new GpuReader({
+    nvidiaSmiPath: opts.nvidiaSmiPath,
+    timeoutMs: opts.nvidiaSmiTimeoutMs ?? DEFAULT_NVIDIA_SMI_TIMEOUT_MS,
+    intervalMs: opts.intervalMs ?? 5000,
+    sysRoot: opts.sysRoot,
+    now,
+  });
 
   return {
     async sample() {
       const sampledAt = now();
       // The slow parts (nvidia-smi, statfs) run while the /proc reads happen.
       const gpuP = guardAsync<GpuReadResult>(
-        () => readGpus(opts.nvidiaSmiPath, opts.nvidiaSmiTimeoutMs ?? DEFAULT_NVIDIA_SMI_TIMEOUT_MS),
+        () => gpuReader.read(),
         (err) => ({ gpus: [], processes: [], error: `GPU read failed: ${(err as Error).message}` }),
       );
       const disksP = guardAsync(() => readDisks(opts.stateDir), () => []);
@@ -92,6 +104,9 @@ export function createSampler(opts: SamplerOptions): Sampler {
     },
     capabilities() {
       return { ...gpuState, rapl: rapl.available() };
+    },
+    close() {
+      gpuReader.close();
     },
   };
 }

@@ -221,7 +221,7 @@ describe('AgentDaemon', () => {
     await daemon.start();
     writeFileSync(paths.configFile, 'gpu:\n  nvidia_smi: /x/good-smi\n  timeout_seconds: 1\n');
     expect(daemon.reloadConfig()).toBeNull();
-    expect(calls.samplerOpts.at(-1)).toEqual({ nvidiaSmiPath: '/x/good-smi', nvidiaSmiTimeoutMs: 1000, stateDir: paths.stateDir });
+    expect(calls.samplerOpts.at(-1)).toEqual({ nvidiaSmiPath: '/x/good-smi', nvidiaSmiTimeoutMs: 1000, intervalMs: 5000, stateDir: paths.stateDir });
     expect((await connect(daemon).call('agent.info')).result.capabilities.gpu).toBe(true);
   });
 

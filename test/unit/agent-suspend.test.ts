@@ -65,6 +65,7 @@ function setup(opts: Setup = {}) {
   writeFileSync(paths.configFile, opts.config ?? CONFIG);
   const clock = new FakeClock();
   const exec: { argv: string[]; at: number }[] = [];
+  const inhibitCalls: { at: number; fresh: boolean }[] = [];
   const checks = { inhibit: { status: 'clear', reason: 'none' }, sessions: { status: 'clear', reason: 'none' }, ollama_busy: { status: 'unavailable', reason: 'no Ollama' }, custom_check: { status: 'unavailable', reason: 'none' }, ...opts.checks } as Record<ExternalGate, CheckResult>;
   const sampler: Sampler = { sample: async () => sampleAt(clock.now(), opts.cpu ? opts.cpu() : 1), capabilities: () => ({ gpu: false, gpuReason: 'x', rapl: false }) };
   const history: History = { add: () => undefined, query: (range) => ({ range, resolutionSeconds: 5, points: [] }), flush: () => undefined, close: () => undefined };
@@ -78,7 +79,10 @@ function setup(opts: Setup = {}) {
     hostname: () => 'gpu-box-1',
     clock,
     idleChecks: {
-      inhibit: async () => checks.inhibit,
+      inhibit: async (fresh) => {
+        inhibitCalls.push({ at: clock.now(), fresh: fresh === true });
+        return checks.inhibit;
+      },
       sessions: async () => checks.sessions,
       ollama: async () => checks.ollama_busy,
       custom: async () => checks.custom_check,
@@ -100,7 +104,7 @@ function setup(opts: Setup = {}) {
   const log = createLogger({ write: (l) => logLines.push(l) });
   const daemon = new AgentDaemon({ paths, deps, log, listen: false, watchConfig: false, env: { PATH: '' } });
   daemons.push(daemon);
-  return { daemon, clock, exec, checks, paths, logLines, wolSent, dir };
+  return { daemon, clock, exec, checks, paths, logLines, wolSent, dir, inhibitCalls };
 }
 
 function connect(daemon: AgentDaemon) {
@@ -160,6 +164,24 @@ describe('idle suspend in the daemon', () => {
     await clock.advance(20_000);
     expect(suspendCmd(exec)).toHaveLength(1);
     expect(daemon.counters.suspends).toBe(1);
+  });
+
+  it('asks the outside checks afresh (no cached inhibitor list) in the two intervals before the planned suspend', async () => {
+    const { daemon, clock, exec, inhibitCalls } = setup();
+    await daemon.start();
+    // Idle from 10 s, timeout 20 s: suspend planned at 30 s; fresh from the tick at 20 s on.
+    await clock.advance(31_400);
+    expect(suspendCmd(exec)).toHaveLength(1);
+    const t0 = inhibitCalls[0]!.at;
+    expect(inhibitCalls.map((c) => [(c.at - t0) / 1000, c.fresh])).toEqual([
+      [0, false],
+      [5, false],
+      [10, false],
+      [15, false],
+      [20, true],
+      [25, true],
+      [30, true],
+    ]);
   });
 
   it('detects a resume from the gap between ticks: agent.resumed, period closed, window reset', async () => {

@@ -171,7 +171,9 @@ export interface GpuProbe {
   reason: string | null;
 }
 
-export async function probeGpu(path: string, timeoutMs: number = DEFAULT_NVIDIA_SMI_TIMEOUT_MS): Promise<GpuProbe> {
+export async function probeGpu(path: string, timeoutMs: number = DEFAULT_NVIDIA_SMI_TIMEOUT_MS, allAsleep: () => boolean = () => false): Promise<GpuProbe> {
+  // Asking would wake them: GPUs the kernel lists, all runtime-suspended, are GPUs.
+  if (allAsleep()) return { gpu: true, reason: null };
   const run = await runNvidiaSmi(path, GPU_QUERY_ARGS, timeoutMs);
   if (!run.ok) return { gpu: false, reason: run.error };
   if (parseGpuCsv(run.stdout).length === 0) return { gpu: false, reason: 'nvidia-smi reports no GPUs' };
