@@ -54,6 +54,16 @@ export function GpuRow({ host, gpu }: { host: string; gpu: GpuSample }) {
   const util = gpu.utilPercent === null ? null : gpu.utilPercent / 100;
   const short = shortGpuName(gpu.name);
   const mem = ratio(gpu.memUsedBytes, gpu.memTotalBytes);
+  if (gpu.sleeping) {
+    // Runtime-suspended: not queried, so as not to wake it; say so instead of showing empty readings.
+    return (
+      <div className="gpu-row gpu-row-sleeping" data-testid={`gpu-row-${host}-${gpu.index}`} title={`GPU ${gpu.index} · ${gpu.name} · ${gpu.uuid}`}>
+        <span className="gpu-idx">{gpu.index}</span>
+        <span className="gpu-name">{short}</span>
+        <span className="gpu-sleeping muted">in its low-power state (not queried, so as not to wake it)</span>
+      </div>
+    );
+  }
   return (
     <div className="gpu-row" data-testid={`gpu-row-${host}-${gpu.index}`} title={`GPU ${gpu.index} · ${gpu.name} · ${gpu.uuid}`}>
       <span className="gpu-idx">{gpu.index}</span>
