@@ -109,6 +109,7 @@ function startTray(fleet: Fleet): void {
         showWindow: () => void showWindow(),
         openHost,
         wakeHost: (name) => fleet.wakeHost(name, { wait: true }),
+        confirmSuspend: (name) => confirmSuspend(fleet, name),
         suspendHost: (name) => fleet.suspendHost(name),
         quit: () => app.quit(),
         reportError: (title, message) => {
@@ -168,6 +169,28 @@ function start(): void {
   startTray(fleet);
   startNotifications(fleet);
   showWindow();
+}
+
+/** The tray's "Suspend now…": a native question naming what the box's agent still sees running. */
+async function confirmSuspend(fleet: Fleet, name: string): Promise<boolean> {
+  const idle = await fleet.getIdleStatus(name).catch(() => null);
+  const running = idle?.status?.gates.filter((g) => g.status === 'busy').map((g) => g.reason) ?? [];
+  const detail = running.length
+    ? `Still running there, and stopped by the suspend:\n• ${running.join('\n• ')}`
+    : idle?.status
+      ? 'Its agent sees nothing running that the suspend would stop.'
+      : `Fleetwake could not ask its agent what is running${idle?.message ? ` (${idle.message})` : ''}.`;
+  const options: Electron.MessageBoxOptions = {
+    type: 'warning',
+    buttons: ['Cancel', 'Suspend'],
+    defaultId: 0,
+    cancelId: 0,
+    message: `Suspend ${name} now?`,
+    detail,
+  };
+  const win = state.window;
+  const r = win && !win.isDestroyed() ? await dialog.showMessageBox(win, options) : await dialog.showMessageBox(options);
+  return r.response === 1;
 }
 
 /** The native open dialog, starting in ~/.ssh; hidden files shown, since keys and configs often are. */

@@ -5,7 +5,7 @@
  * - Icon: 'trouble' when any host is auth-failed, host-key-changed, error, or online with an
  *   unreachable agent; else 'asleep' when any host sleeps (or is waking); else 'awake'.
  * - Tooltip: "Fleetwake: 3 awake · 1 asleep · 1 needs attention".
- * - Menu: Show Fleetwake, one submenu per host (Open, Wake or Suspend when they apply), Quit. Whether
+ * - Menu: Show Fleetwake, one submenu per host (Open, Wake or Suspend, which asks first, when they apply), Quit. Whether
  *   Wake applies is the core's HostStatus.canWake; the tray does not re-derive the rule.
  * - installHideOnClose: closing the window hides it (Fleetwake stays in the tray) unless quitting.
  *
@@ -41,6 +41,11 @@ export interface TrayActions {
   /** Show the window on this host's page. */
   openHost(name: string): void;
   wakeHost(name: string): Promise<unknown>;
+  /**
+   * Ask before suspending from the tray (a stray click must not stop a box's work): true to go ahead.
+   * The desktop shows a native dialog naming what is still running there.
+   */
+  confirmSuspend(name: string): Promise<boolean>;
   suspendHost(name: string): Promise<unknown>;
   quit(): void;
   /** An action failed (e.g. no MAC known): tell the user; default logs. */
@@ -137,7 +142,12 @@ export function trayMenuTemplate(hosts: readonly TrayHost[], actions: TrayAction
     const sub: TrayMenuItem[] = [{ id: `open:${h.name}`, label: 'Open', click: () => actions.openHost(h.name) }];
     if (h.canWake) sub.push({ id: `wake:${h.name}`, label: 'Wake', click: run(`Could not wake ${h.name}`, () => actions.wakeHost(h.name)) });
     if (h.state === 'waking') sub.push({ id: `waking:${h.name}`, label: 'Waking…', enabled: false });
-    if (canSuspend(h)) sub.push({ id: `suspend:${h.name}`, label: 'Suspend now', click: run(`Could not suspend ${h.name}`, () => actions.suspendHost(h.name)) });
+    if (canSuspend(h)) {
+      const suspend = async () => {
+        if (await actions.confirmSuspend(h.name)) await actions.suspendHost(h.name);
+      };
+      sub.push({ id: `suspend:${h.name}`, label: 'Suspend now…', click: run(`Could not suspend ${h.name}`, suspend) });
+    }
     items.push({ id: `host:${h.name}`, label: hostLabel(h), type: 'submenu', submenu: sub });
   }
   items.push({ type: 'separator' }, { id: 'quit', label: 'Quit Fleetwake', click: () => actions.quit() });

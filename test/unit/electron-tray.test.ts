@@ -44,13 +44,14 @@ const status = (name: string, state: HostStatus['state'], since: number, mac: st
   canWake: canWake(state, mac),
 });
 
-function actions(): TrayActions & { calls: string[] } {
+function actions(confirm = true): TrayActions & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
     showWindow: () => calls.push('show'),
     openHost: (n) => calls.push(`open:${n}`),
     wakeHost: async (n) => calls.push(`wake:${n}`),
+    confirmSuspend: async (n) => (calls.push(`confirm:${n}`), confirm),
     suspendHost: async (n) => calls.push(`suspend:${n}`),
     quit: () => calls.push('quit'),
     reportError: (t, m) => calls.push(`error:${t}:${m}`),
@@ -122,8 +123,17 @@ describe('tray menu', () => {
     find(menu, 'wake:sleepy')!.click!();
     find(menu, 'suspend:busy')!.click!();
     find(menu, 'quit')!.click!();
-    await Promise.resolve();
-    expect(a.calls).toEqual(['show', 'open:busy', 'wake:sleepy', 'suspend:busy', 'quit']);
+    await expect.poll(() => a.calls).toEqual(['show', 'open:busy', 'wake:sleepy', 'confirm:busy', 'quit', 'suspend:busy']);
+  });
+
+  it('suspends from the tray only after the user confirms', async () => {
+    const no = actions(false);
+    const hosts = [th('busy', 'online', 'running')];
+    find(trayMenuTemplate(hosts, no), 'suspend:busy')!.click!();
+    await expect.poll(() => no.calls).toEqual(['confirm:busy']);
+    await new Promise((r) => setImmediate(r));
+    expect(no.calls).toEqual(['confirm:busy']);
+    expect(find(trayMenuTemplate(hosts, no), 'suspend:busy')!.label).toBe('Suspend now…');
   });
 
   it('reports a failed action instead of throwing', async () => {
