@@ -7,11 +7,15 @@ import { historyKey, selectHistory } from './store.js';
 
 /** 1 h history is refetched this often while shown; live samples fill in between. */
 const REFRESH_1H_MS = 30_000;
+/** A history of a just-started agent (too few samples to know its resolution yet) is refetched sooner. */
+const REFRESH_THIN_MS = 3_000;
+const THIN_POINTS = 3;
 
 /** The stored history of one range: fetched when missing or stale, and every REFRESH_1H_MS for 1 h. */
 function useStoredHistory(name: string, range: HistoryRange, agentState: AgentState) {
   const agentUp = agentState === 'running' || agentState === 'outdated';
   const entry = useFleet(selectHistory(name, range));
+  const thin = entry !== undefined && entry.history.points.length < THIN_POINTS;
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   useEffect(() => {
@@ -32,14 +36,15 @@ function useStoredHistory(name: string, range: HistoryRange, agentState: AgentSt
       setLoading(false);
       return;
     }
-    const maxAge = range === '1h' ? REFRESH_1H_MS : 5 * 60_000;
+    const every = thin && agentUp ? REFRESH_THIN_MS : range === '1h' ? REFRESH_1H_MS : null;
+    const maxAge = every ?? 5 * 60_000;
     if (!cached || Date.now() - cached.fetchedAt > maxAge) void fetchIt();
-    const timer = range === '1h' ? setInterval(() => void fetchIt(), REFRESH_1H_MS) : undefined;
+    const timer = every !== null ? setInterval(() => void fetchIt(), every) : undefined;
     return () => {
       cancelled = true;
       if (timer) clearInterval(timer);
     };
-  }, [name, range, agentUp]);
+  }, [name, range, agentUp, thin]);
   return { entry, error, loading };
 }
 
