@@ -339,6 +339,8 @@ export interface AgentApi {
   deployAgent(name: string, options?: DeployOptions): Promise<AgentStatus>;
   upgradeAgent(name: string): Promise<AgentStatus>;
   uninstallAgent(name: string, options?: { purge?: boolean }): Promise<AgentStatus>;
+  /** Reach the host's agent again (a detached one that is not running is started); nothing is reinstalled. */
+  checkAgent(name: string): Promise<AgentStatus>;
   getLatestMetrics(name: string): Promise<MetricsSample | null>;
   getMetricsHistory(name: string, range: HistoryRange): Promise<MetricsHistory>;
 }
@@ -426,6 +428,7 @@ export const FLEET_METHOD_FEATURE = {
   deployAgent: 'agent',
   upgradeAgent: 'agent',
   uninstallAgent: 'agent',
+  checkAgent: 'agent',
   getLatestMetrics: 'agent',
   getMetricsHistory: 'agent',
   wakeHost: 'sleep',

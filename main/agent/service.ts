@@ -39,7 +39,7 @@ export class AgentService implements AgentApi {
     return this.agents.statuses();
   }
 
-  /** Connect to the host and ask its agent (for the CLI, which keeps no live connections). */
+  /** Connect to the host and ask its agent again: the CLI (which keeps no live connections) and the UI's Retry. */
   async checkAgent(name: string): Promise<AgentStatus> {
     await this.ctx.onlineConnection(name);
     return this.agents.refresh(name);

@@ -291,6 +291,10 @@ export abstract class FakeHostsFleet implements Partial<FleetApi>, Pick<HarnessF
   async getAgentStatuses() {
     return [...this.agents.values()];
   }
+  async checkAgent(name: string) {
+    this.need(name);
+    return this.agents.get(name) ?? this.setAgent({ name, state: 'not-installed' });
+  }
   protected setAgent(st: Omit<AgentStatus, 'since'>): AgentStatus {
     const full = { ...st, since: Date.now() };
     this.agents.set(st.name, full);

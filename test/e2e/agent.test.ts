@@ -126,11 +126,19 @@ describe('agent in Chromium', () => {
     const card = page.getByTestId(`host-card-${HOST}`);
     await expect.poll(() => card.getAttribute('data-state'), { timeout: 15_000 }).toBe('online');
     const chip = page.getByTestId(`agent-state-${HOST}`);
-    // Where an administrator also runs the system agent, this user (not in its group) is told so and
-    // offered Retry, which installs the user's own agent; the suite passes on such a machine too.
+    // Where an administrator also runs the system agent, this user (not in its group) is told so; Retry
+    // only reaches the agent again, and the user's own agent comes from the host page's Reinstall. The
+    // suite passes on such a machine too.
     await expect.poll(() => chip.getAttribute('data-state'), { timeout: 15_000 }).toBe(initialAgentState);
-    if (systemAgent) expect(await card.textContent()).toMatch(/only for group fleetwake/);
-    const install = card.getByRole('button', { name: systemAgent ? 'Retry' : 'Install agent' });
+    if (systemAgent) {
+      expect(await card.textContent()).toMatch(/only for group fleetwake/);
+      await card.getByRole('button', { name: 'Retry' }).click();
+      await expect.poll(() => chip.getAttribute('data-state')).toBe('unreachable');
+      expect(existsSync(installDir())).toBe(false);
+      await page.getByTestId(`host-open-${HOST}`).click();
+      await page.getByTestId(`host-page-${HOST}`).waitFor();
+    }
+    const install = systemAgent ? page.getByRole('button', { name: 'Reinstall' }) : card.getByRole('button', { name: 'Install agent' });
     await install.waitFor();
 
     // Record every state (and step) the agent chip shows, so a short 'installing' phase is not missed.
@@ -169,6 +177,7 @@ describe('agent in Chromium', () => {
     expect(await card.getByRole('button', { name: 'Install agent' }).count()).toBe(0);
     const agent = (await t.fleet.getAgentStatuses()).find((a) => a.name === HOST);
     expect(agent?.info?.mode).toBe('user');
+    if (systemAgent) await page.getByTestId('host-page-back').click();
 
     // Live metrics on the card: CPU %, memory, and the H100 at 100 % with its VRAM.
     const cpu = page.getByTestId(`metric-cpu-${HOST}`);
@@ -193,7 +202,8 @@ describe('agent in Chromium', () => {
     await cpuChart.waitFor({ timeout: 15_000 });
     await gpuChart.waitFor({ timeout: 15_000 });
     // The agent samples every second (the config placed before deploy), so the 1 h history says so.
-    await expect.poll(() => page.getByTestId('history').locator('.history-meta').textContent()).toMatch(/\b1 s resolution · live/);
+    // The resolution is the median interval of the samples so far: give it a few samples to settle.
+    await expect.poll(() => page.getByTestId('history').locator('.history-meta').textContent(), { timeout: 20_000 }).toMatch(/\b1 s resolution · live/);
     await expect.poll(() => curvePoints('chart-cpu')).toBeGreaterThan(0);
     const cpuBefore = await curvePoints('chart-cpu');
     const gpuBefore = await curvePoints('chart-gpu-util-0');

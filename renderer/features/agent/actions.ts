@@ -8,6 +8,12 @@ export async function deployAgent(name: string, mode: 'auto' | AgentMode = 'auto
   if (status) applyAgentStatus(status);
 }
 
+/** Reach the agent again (Retry): nothing is reinstalled. */
+export async function checkAgent(name: string): Promise<void> {
+  const status = await getBridge().checkAgent(name);
+  if (status) applyAgentStatus(status);
+}
+
 export async function upgradeAgent(name: string): Promise<void> {
   const status = await getBridge().upgradeAgent(name);
   if (status) applyAgentStatus(status);

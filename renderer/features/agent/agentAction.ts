@@ -1,5 +1,5 @@
 import type { AgentState } from '../../../preload/api.js';
-import { deployAgent, upgradeAgent } from './actions.js';
+import { checkAgent, deployAgent, upgradeAgent } from './actions.js';
 
 export interface AgentAction {
   label: 'Install agent' | 'Upgrade agent' | 'Retry';
@@ -15,7 +15,8 @@ export function agentActionFor(name: string, state: AgentState): AgentAction | n
     case 'outdated':
       return { label: 'Upgrade agent', title: 'Replace the agent with the version bundled with this app', run: () => upgradeAgent(name) };
     case 'unreachable':
-      return { label: 'Retry', title: 'Deploy the agent again: reinstalls the files and restarts the service', run: () => deployAgent(name) };
+      // Reinstalling (which may ask for sudo) is its own action on the host page.
+      return { label: 'Retry', title: 'Reach the agent again (starts it if it is not running); nothing is reinstalled', run: () => checkAgent(name) };
     default:
       return null;
   }

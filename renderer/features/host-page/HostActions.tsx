@@ -65,6 +65,16 @@ export function HostActions({ name, state, agentState, canWake }: { name: string
             {action.label}
           </button>
         ) : null}
+        {agentState === 'unreachable' && !sleeping ? (
+          <button
+            className="btn btn-ghost btn-sm"
+            disabled={busy || !online}
+            title={offlineTitle ?? 'Deploy the agent again: reinstalls its files and restarts it (may ask for a sudo password)'}
+            onClick={go(() => deployAgent(name))}
+          >
+            Reinstall
+          </button>
+        ) : null}
         {installed ? (
           <button
             className="btn btn-ghost btn-sm btn-ghost-danger"
