@@ -53,7 +53,16 @@ export class SleepService implements SleepApi {
   async wakeHost(name: string, options?: WakeOptions): Promise<WakeResult> {
     this.ctx.getHost(name);
     if (this.watch.isWaking(name)) throw new FleetError('conflict', `${name} is already being woken; wait for it to come back or time out.`, 'name');
-    return runWake(this.wakeDeps(), name, options);
+    const result = await runWake(this.wakeDeps(), name, options);
+    if (result.state === 'online') {
+      // The refused connections while it slept were expected, not news: a good wake leaves no "last error".
+      const conn = this.ctx.pool.get(name);
+      if (conn.status.lastError !== undefined) {
+        conn.forgetLastError();
+        this.ctx.emit('host-status', this.watch.overlay(conn.status));
+      }
+    }
+    return result;
   }
 
   /** The agent of a host, connected (SSH and agent) on demand; FleetError 'failed' saying why not. */

@@ -294,6 +294,8 @@ describe('wake on the sshd testbed', () => {
 
       await t.fleet.wakeHost(SLEEPY, { wait: true, timeoutSeconds: 30 });
       expect((await state(SLEEPY)).state).toBe('online');
+      // The refused connections while it slept are not left on the card as its "last error".
+      expect((await state(SLEEPY)).lastError).toBeUndefined();
       // Stop it suspending again while the file winds down.
       await t.fleet.configureIdle(SLEEPY, { enableSuspend: false });
       const again = await cli(['status', SLEEPY, '--json']);
