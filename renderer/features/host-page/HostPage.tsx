@@ -67,7 +67,7 @@ export function HostPage({ name }: { name: string }) {
           <div className="host-head-sub">
             <span className="mono">{target}</span>
             {host.jump ? <span className="chip">via {host.jump}</span> : null}
-            {sample ? <span className="muted">up {fmtUptime(sample.uptimeSeconds)}</span> : null}
+            {sample && state === 'online' ? <span className="muted">up {fmtUptime(sample.uptimeSeconds)}</span> : null}
             {state === 'asleep' && status ? (
               <AsleepSince status={status} className="msg msg-sleep" capital={false} />
             ) : status?.error && !sleeping ? (

@@ -217,7 +217,7 @@ export function HostDialog({ editName }: { editName?: string }) {
           <p className="advanced-lead">Where the Wake-on-LAN magic packet is sent. Leave empty for the defaults.</p>
           <div className="form-grid">
             {field('wolAddress', 'Broadcast address', { placeholder: '255.255.255.255', mono: true })}
-            {field('wolPort', 'Magic packet UDP', { placeholder: '9', inputMode: 'numeric', mono: true })}
+            {field('wolPort', 'Magic packet UDP port', { placeholder: '9', inputMode: 'numeric', mono: true, hint: 'Where the packet is sent; 9 (and 7) when empty.' })}
           </div>
         </details>
 
