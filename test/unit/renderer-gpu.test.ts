@@ -19,3 +19,11 @@ describe('a GPU row', () => {
     expect(html).toMatch(/41/);
   });
 });
+
+describe('the agent chip', () => {
+  it('keeps the whole version in its tooltip, however short the chip cuts it', async () => {
+    const { AgentChip } = await import('../../renderer/features/metrics/Metrics.js');
+    const html = renderToStaticMarkup(createElement(AgentChip, { name: 'h', state: 'running', agent: { name: 'h', state: 'running', version: '0.1.0+825b1856c326', mode: 'system', since: 0 } }));
+    expect(html).toContain('title="Agent v0.1.0+825b1856c326 (system mode)"');
+  });
+});

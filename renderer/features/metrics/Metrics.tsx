@@ -31,8 +31,13 @@ export function AgentChip({ name, state, agent, step }: { name: string; state: A
   if (state === 'running' && version) detail = `v${version}`;
   else if (state === 'outdated' && version) detail = `v${version}`;
   else if (state === 'installing') detail = step ?? agent?.message ?? null;
+  // The chip may cut the version short ("v0.1…"): the whole of it is always in the tooltip.
   const title =
-    state === 'unreachable' || state === 'outdated' || state === 'installing' ? (agent?.message ?? undefined) : undefined;
+    state === 'unreachable' || state === 'outdated' || state === 'installing'
+      ? (agent?.message ?? undefined)
+      : state === 'running' && version
+        ? `Agent v${version}${agent?.mode ? ` (${agent.mode} mode)` : ''}`
+        : undefined;
   return (
     <span
       className={`agent-chip agent-${info.tone}`}
