@@ -230,9 +230,12 @@ export interface WakeProgress {
   at: number;
   /**
    * On 'failed' only: 'no-answer' (timed out after the packet), 'needs-you' (the host is awake but SSH
-   * needs the user: a key to confirm, a password), 'stopped' (the app is closing).
+   * needs the user: a key to confirm, a password), 'stopped' (the app is closing), 'cancelled' (the
+   * user stopped waiting; the packet was sent and may still wake it).
    */
-  failure?: 'no-answer' | 'needs-you' | 'stopped';
+  failure?: 'no-answer' | 'needs-you' | 'stopped' | 'cancelled';
+  /** From the packet on: ms since epoch when the wait gives up, so a front can show elapsed and expected time. */
+  deadlineAt?: number;
 }
 
 export interface WakeOptions {
@@ -348,6 +351,8 @@ export interface AgentApi {
 /** Sleep and wake: Wake-on-LAN, suspend, the idle engine's settings, sleep history and the energy it saved. */
 export interface SleepApi {
   wakeHost(name: string, options?: WakeOptions): Promise<WakeResult>;
+  /** Stop waiting for a host being woken (its wakeHost fails with failure 'cancelled'); the packet is already out. */
+  cancelWake(name: string): Promise<void>;
   suspendHost(name: string): Promise<SuspendResult>;
   getIdleStatus(name: string): Promise<HostIdle>;
   configureIdle(name: string, settings: Partial<IdleSettings>): Promise<HostIdle>;
@@ -432,6 +437,7 @@ export const FLEET_METHOD_FEATURE = {
   getLatestMetrics: 'agent',
   getMetricsHistory: 'agent',
   wakeHost: 'sleep',
+  cancelWake: 'sleep',
   suspendHost: 'sleep',
   getIdleStatus: 'sleep',
   configureIdle: 'sleep',

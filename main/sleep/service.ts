@@ -7,7 +7,7 @@ import { computeEnergy, mergeSleepPeriods } from './energy/index.js';
 import type { Notifier } from '../notify/index.js';
 import { SLEEP_LOG_LIMIT } from '../store/schema.js';
 import { checkIdleSettings, idleLocked, idleRefusal } from './wake/idle.js';
-import { wakeHost as runWake, type WakeDeps } from './wake/wake.js';
+import { wakeHost as runWake, WAKE_CANCELLED, type WakeDeps } from './wake/wake.js';
 import type { SleepWatch } from './watch.js';
 
 /** The energy report covers the last 30 days. */
@@ -22,7 +22,10 @@ export class SleepService implements SleepApi {
     private readonly notifier: Notifier,
   ) {}
 
-  private wakeDeps(): WakeDeps {
+  /** Wakes in progress, each cancellable by the user. */
+  private readonly wakes = new Map<string, AbortController>();
+
+  private wakeDeps(signal: AbortSignal = this.ctx.closing.signal): WakeDeps {
     const { ctx, agents, watch } = this;
     const w = ctx.deps.wake ?? {};
     const deps: WakeDeps = {
@@ -40,7 +43,7 @@ export class SleepService implements SleepApi {
         ctx.emit('wake-progress', p);
       },
       setWaking: (n, on) => watch.setWaking(n, on),
-      signal: ctx.closing.signal,
+      signal,
     };
     if (w.guard) deps.guard = w.guard;
     if (w.send) deps.send = w.send;
@@ -53,7 +56,14 @@ export class SleepService implements SleepApi {
   async wakeHost(name: string, options?: WakeOptions): Promise<WakeResult> {
     this.ctx.getHost(name);
     if (this.watch.isWaking(name)) throw new FleetError('conflict', `${name} is already being woken; wait for it to come back or time out.`, 'name');
-    const result = await runWake(this.wakeDeps(), name, options);
+    const cancel = new AbortController();
+    this.wakes.set(name, cancel);
+    let result: WakeResult;
+    try {
+      result = await runWake(this.wakeDeps(AbortSignal.any([this.ctx.closing.signal, cancel.signal])), name, options);
+    } finally {
+      if (this.wakes.get(name) === cancel) this.wakes.delete(name);
+    }
     if (result.state === 'online') {
       // The refused connections while it slept were expected, not news: a good wake leaves no "last error".
       const conn = this.ctx.pool.get(name);
@@ -96,6 +106,13 @@ export class SleepService implements SleepApi {
       if (code === -32601) throw new FleetError('failed', `The agent on ${name} cannot ${what} (it is too old: upgrade it with fleetwake agent upgrade ${name}).`);
       throw new FleetError('failed', `${name}: could not ${what}: ${msg}`);
     }
+  }
+
+  async cancelWake(name: string): Promise<void> {
+    this.ctx.getHost(name);
+    const wake = this.wakes.get(name);
+    if (!wake) throw new FleetError('not-found', `${name} is not being woken, so there is nothing to cancel.`, 'name');
+    wake.abort(WAKE_CANCELLED);
   }
 
   async suspendHost(name: string): Promise<SuspendResult> {

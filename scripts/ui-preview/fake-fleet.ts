@@ -160,6 +160,13 @@ export class FakeFleet extends FakeHostsFleet implements FleetApi, HarnessFleet 
     return { name, sentVia: 'local broadcast', targets: [{ address: '10.0.4.255', port: 9 }], seconds: (Date.now() - t0) / 1000, state: 'online' };
   }
 
+  async cancelWake(name: string): Promise<void> {
+    this.need(name);
+    for (const t of this.wakeTimers.splice(0)) clearTimeout(t);
+    this.wakeStep(name, 'failed', `Stopped waiting for ${name} (cancelled). The magic packet was sent, so it may still wake.`);
+    this.setStatus({ name, state: 'asleep' });
+  }
+
   async suspendHost(name: string): Promise<SuspendResult> {
     this.need(name);
     if (this.agents.get(name)?.state !== 'running') throw new FleetError('failed', `The agent on ${name} is not running.`);

@@ -195,6 +195,26 @@ describe('wake on the sshd testbed', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(sim.state).toBe('asleep');
     expect(sim.packets.at(-1)!.valid).toBe(false);
+
+    // Waiting can be cancelled: with a wrong MAC it stays asleep, and Cancel ends the wait at once.
+    const h = (await t.fleet.listHosts()).find((x) => x.name === SLEEPY)!;
+    const input = { name: SLEEPY, host: h.host, port: h.port, user: h.user, identityFile: h.identityFile!, wolAddress: h.wolAddress!, wolPort: h.wolPort! };
+    await t.fleet.updateHost(SLEEPY, { ...input, mac: '02:00:5e:77:00:99' });
+    try {
+      const waiting = t.fleet.wakeHost(SLEEPY, { wait: true, timeoutSeconds: 60 }).catch((e: Error) => e);
+      await waitFor('the wake to be under way', async () => (await state(SLEEPY)).state === 'waking');
+      const asked = Date.now();
+      await t.fleet.cancelWake(SLEEPY);
+      const err = await waiting;
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/Stopped waiting for sleepy \(cancelled\)/);
+      expect(Date.now() - asked).toBeLessThan(10_000);
+      expect(progress.at(-1)).toMatchObject({ step: 'failed', failure: 'cancelled', deadlineAt: expect.any(Number) });
+      await expect(t.fleet.cancelWake(SLEEPY)).rejects.toMatchObject({ code: 'not-found' });
+      expect(sim.state).toBe('asleep');
+    } finally {
+      await t.fleet.updateHost(SLEEPY, { ...input, mac: SLEEPY_MAC });
+    }
     await t.fleet.wakeHost(SLEEPY, { wait: true, timeoutSeconds: 30 });
     expect(sim.state).toBe('awake');
   });

@@ -14,7 +14,8 @@ import { RPC_ERRORS } from '../../remote-agent/protocol.js';
 import { checkMac, isMagicPacketFor, magicPacket, magicPacketMac, sendMagicPackets, type WolTarget } from '../../main/sleep/wake/magic-packet.js';
 import { checkedNet, isSubnetLocal, localTargets, relayTargets, subnetOf, type LearnedNet } from '../../main/sleep/wake/targets.js';
 import { macToStore, WakeState } from '../../main/sleep/wake/wake-state.js';
-import { checkWakeOptions, wakeHost, type WakeDeps } from '../../main/sleep/wake/wake.js';
+import { checkWakeOptions, WAKE_CANCELLED, wakeHost, type WakeDeps } from '../../main/sleep/wake/wake.js';
+import { waitFor } from '../support/wait-for.js';
 import { assertLoopbackTarget, isValidMagicPacket } from '../support/sleep-sim.js';
 
 const MAC = '02:00:5e:10:00:01';
@@ -349,6 +350,22 @@ describe('wakeHost', () => {
     const f = fakeDeps({ hosts: [host('sleepy', { mac: MAC, ...loop })], agent: 'not-installed' });
     await wakeHost(f.deps, 'sleepy', { timeoutSeconds: 5 });
     expect(f.progress.map((p) => p.step)).toEqual(['packet-sent', 'network-up', 'ssh-up']);
+  });
+
+  it('a cancelled wait stops at once with its own failure, saying the packet was sent; every step after the packet carries the deadline', async () => {
+    const f = fakeDeps({ hosts: [host('sleepy', { mac: MAC, ...loop })], upAfterMs: 60_000 });
+    const cancel = new AbortController();
+    const started = Date.now();
+    const pending = wakeHost({ ...f.deps, signal: cancel.signal }, 'sleepy', { timeoutSeconds: 100 }).catch((e) => e);
+    await waitFor('the packet', () => f.progress.some((p) => p.step === 'packet-sent'));
+    cancel.abort(WAKE_CANCELLED);
+    const err = await pending;
+    expect(Date.now() - started).toBeLessThan(50_000);
+    expect(err.message).toBe('Stopped waiting for sleepy (cancelled). The magic packet was sent, so it may still wake.');
+    expect(f.progress.map((p) => [p.step, p.failure])).toEqual([['packet-sent', undefined], ['failed', 'cancelled']]);
+    const sentAt = f.progress[0]!.at;
+    expect(f.progress.every((p) => p.deadlineAt !== undefined && Math.abs(p.deadlineAt - (sentAt + 100_000)) < 1_000)).toBe(true);
+    expect(f.waking).toEqual([true, false]);
   });
 
   it('times out with a failed step that says what to check', async () => {

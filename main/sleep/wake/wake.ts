@@ -60,6 +60,9 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
   });
 }
 
+/** The abort reason of a wake the user cancelled (other aborts mean the app is closing). */
+export const WAKE_CANCELLED = 'wake cancelled by the user';
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
@@ -148,8 +151,9 @@ export async function wakeHost(deps: WakeDeps, name: string, options?: WakeOptio
   }
   const mac = checkMac(rawMac);
   const route = await chooseRoute(deps, host, hostNet, opts.via);
+  let deadlineAt: number | undefined;
   const progress = (step: WakeStep, message: string, failure?: WakeProgress['failure']) =>
-    deps.onProgress({ name, step, message, at: Date.now(), ...(failure ? { failure } : {}) });
+    deps.onProgress({ name, step, message, at: Date.now(), ...(failure ? { failure } : {}), ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
 
   deps.setWaking(name, true);
   let targets: WolTarget[];
@@ -193,6 +197,7 @@ export async function wakeHost(deps: WakeDeps, name: string, options?: WakeOptio
     throw new FleetError('failed', `Could not send the magic packet for ${name}: ${(e as Error).message}`);
   }
   const t0 = Date.now();
+  deadlineAt = t0 + opts.timeoutSeconds * 1000;
   const where = targets.map((t) => `${t.address}:${t.port}`).join(', ');
   progress('packet-sent', `Magic packet for ${mac} sent ${sentVia === 'local' ? 'from this computer' : `by ${sentVia}'s agent`} to ${where}${route.note ? ` (${route.note})` : ''}.`);
 
@@ -222,10 +227,13 @@ async function waitUntilUp(
   const left = () => deadline - Date.now();
   const elapsed = () => Math.round((Date.now() - t0) / 100) / 10;
   const fail = (what: string): never => {
-    const message = deps.signal?.aborted
+    const cancelled = deps.signal?.aborted && deps.signal.reason === WAKE_CANCELLED;
+    const message = cancelled
+      ? `Stopped waiting for ${name} (cancelled). The magic packet was sent, so it may still wake.`
+      : deps.signal?.aborted
       ? `Stopped waiting for ${name}: the app is closing.`
       : `${name} did not come back within ${timeoutSeconds} s of the magic packet: ${what}. Check that Wake-on-LAN is enabled in ${name}'s BIOS and on its network card (ethtool -s IFACE wol g), that ${mac} is the MAC of its wired card, and that the packet reaches its LAN (sent ${sentVia === 'local' ? 'from this computer' : `by ${sentVia}`}).`;
-    progress('failed', message, deps.signal?.aborted ? 'stopped' : 'no-answer');
+    progress('failed', message, cancelled ? 'cancelled' : deps.signal?.aborted ? 'stopped' : 'no-answer');
     throw new FleetError('failed', message);
   };
   const stop = () => left() <= 0 || !!deps.signal?.aborted;

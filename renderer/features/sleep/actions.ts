@@ -8,6 +8,11 @@ export async function wakeHost(name: string): Promise<void> {
   await getBridge().wakeHost(name, { wait: true });
 }
 
+/** Stop waiting for a host being woken; its pending wakeHost then fails as 'cancelled'. */
+export async function cancelWake(name: string): Promise<void> {
+  await getBridge().cancelWake(name);
+}
+
 export async function suspendHost(name: string): Promise<void> {
   await getBridge().suspendHost(name);
 }
