@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyAuthMethod, AuthHandlerMiddleware, KeyboardInteractiveCallback, ParsedKey, Prompt as Ssh2Prompt } from 'ssh2';
@@ -74,6 +75,25 @@ function firstKey(parsed: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
   return Array.isArray(parsed) ? (parsed[0] ?? new Error('no key in the file')) : parsed;
 }
 
+/**
+ * Unencrypted identity files, parsed once per content for the life of the process: a status over 20
+ * hosts that share one key parses it once instead of twice per host (here and again inside ssh2, which
+ * takes the parsed key as is). Keyed by the sha256 of the file's bytes, so an edited or replaced file is
+ * parsed afresh. Encrypted keys are never kept decrypted here; they are parsed per attempt.
+ */
+const plainKeys = new Map<string, ParsedKey>();
+const MAX_PLAIN_KEYS = 16;
+
+function parsePlainKey(parseKey: ParseKey, raw: Buffer): ParsedKey | Error {
+  const id = createHash('sha256').update(raw).digest('base64');
+  const hit = plainKeys.get(id);
+  if (hit) return hit;
+  const parsed = firstKey(parseKey(raw));
+  if (parsed instanceof Error) return parsed;
+  if (plainKeys.size >= MAX_PLAIN_KEYS) plainKeys.delete(plainKeys.keys().next().value!);
+  plainKeys.set(id, parsed);
+  return parsed;
+}
 const isBadPassphraseError = (e: Error) => /bad passphrase|integrity check failed|decrypt/i.test(e.message);
 
 /**
@@ -122,7 +142,7 @@ export function createAuthSession(opts: {
       return null;
     }
     const parseKey = (await loadSsh2()).utils.parseKey as ParseKey;
-    let parsed = firstKey(parseKey(raw));
+    let parsed = parsePlainKey(parseKey, raw);
     if (!(parsed instanceof Error)) return { type: 'publickey', username: host.user, key: parsed };
     if (!isEncryptedKeyError(parsed)) {
       notes.push(`identity file ${file} is not a private key ssh2 can read (${parsed.message})`);
