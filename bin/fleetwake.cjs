@@ -48,7 +48,8 @@ function staleBuild() {
 function runBuild(file) {
   const Module = module.constructor; // not require('node:module'): that loads the ES-module loader
   const cacheFile = `${file}.v8cache`;
-  const source = fs.readFileSync(file, 'utf8');
+  // ASCII only (scripts/build-cli.mjs checks), so latin1 reads it as it is, without UTF-8 decoding.
+  const source = fs.readFileSync(file, 'latin1');
   const st = fs.statSync(file);
   const stamp = `${st.size}:${st.mtimeMs}\n`;
   let cachedData;

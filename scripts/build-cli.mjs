@@ -16,7 +16,7 @@
 // main/deploy/pinned-artifacts.generated.ts is compiled in like in the main bundle, so build after the
 // pins (scripts/build.mjs does).
 // Usage: node scripts/build-cli.mjs      Importable: `await buildCli()`.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +97,8 @@ export async function buildCli(options = {}) {
     define: { 'import.meta.url': '__fwImportMetaUrl' },
     banner: { js: "const __fwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
+  // bin/fleetwake.cjs reads the bundle as latin1 (no UTF-8 decoding); esbuild escapes non-ASCII by default.
+  if (/[^\x00-\x7f]/.test(readFileSync(CLI_BUNDLE, 'latin1'))) throw new Error(`${CLI_BUNDLE} is not ASCII; bin/fleetwake.cjs reads it as latin1`);
   for (const output of Object.values(result.metafile.outputs)) {
     for (const imp of output.imports) {
       if (imp.path === 'electron') throw new Error('the CLI bundle imports electron; only main/electron/ may (see FIELD-NOTES)');
