@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `fleetwake`: runs the built CLI, out/cli/fleetwake.cjs (`npm run build`, or `npm run build:cli` alone,
-// about a second), which starts in about 1.3x the time of `node -e 0`.
+// about a second), which starts in about 1.5x the time of `node -e 0`.
 //
 // A checkout never runs a stale build silently. Where the TypeScript sources are present (a checkout,
 // not an installed package), the build is used only while every source file it was built from (listed
