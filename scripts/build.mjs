@@ -3,6 +3,7 @@
 //   out/renderer/          vite build of the React UI (root vite.config.ts)
 //   out/electron/main.cjs  Electron main process (esbuild, CommonJS, node20)
 //   out/electron/preload.cjs  sandboxed preload: one CommonJS file that requires only 'electron'
+//   out/cli/fleetwake.mjs  the `fleetwake` CLI (scripts/build-cli.mjs; bin/fleetwake.mjs runs it)
 // and what the app ships to servers (resources/agent, resources/runtime), whose hashes it pins into the
 // main bundle through main/deploy/pinned-artifacts.generated.ts (scripts/pin-artifacts.mjs).
 // Usage: node scripts/build.mjs [--renderer-only]
@@ -84,8 +85,17 @@ async function main() {
             // ssh2 stays a node_modules dependency (electron-builder ships production deps): it loads its
             // optional native addons (sshcrypto.node, cpu-features) with guarded require() calls.
             external: ['electron', 'ssh2', 'cpu-features'],
+            // The sources are ES modules; the few that resolve a module next to themselves
+            // (createRequire(import.meta.url)) get this file's URL in the CommonJS bundle.
+            define: { 'import.meta.url': '__fwImportMetaUrl' },
+            banner: { js: "const __fwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
           }),
         ),
+      ],
+      [
+        'cli',
+        // The CLI compiles the pins in too.
+        after([pins], () => import('./build-cli.mjs').then((m) => m.buildCli())),
       ],
       [
         'preload',

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
-import type { AnyAuthMethod, AuthHandlerMiddleware, KeyboardInteractiveCallback, Prompt as Ssh2Prompt } from 'ssh2';
+import type { AnyAuthMethod, AuthHandlerMiddleware, KeyboardInteractiveCallback, ParsedKey, Prompt as Ssh2Prompt } from 'ssh2';
 import type { PromptKind } from '../../preload/api.js';
 import type { HostRecord } from '../hosts/types.js';
 import type { SecretKind } from '../secrets/types.js';
+import { loadSsh2 } from './ssh2.js';
 
 export interface PromptRequest {
   kind: PromptKind;
@@ -66,6 +67,33 @@ function plan(host: HostRecord, homeDir: string, agentSocket: string | undefined
 }
 
 const isEncryptedKeyError = (e: Error) => /no passphrase given/i.test(e.message);
+
+type ParseKey = (data: Buffer, passphrase?: string) => ParsedKey | ParsedKey[] | Error;
+
+/** A file holding several keys (OpenSSH format allows it) authenticates with its first, as ssh2's connect() does. */
+function firstKey(parsed: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
+  return Array.isArray(parsed) ? (parsed[0] ?? new Error('no key in the file')) : parsed;
+}
+
+/**
+ * Unencrypted identity files, parsed once per content for the life of the process: a status over 20
+ * hosts that share one key parses it once instead of twice per host (here and again inside ssh2, which
+ * takes the parsed key as is). Keyed by the sha256 of the file's bytes, so an edited or replaced file is
+ * parsed afresh. Encrypted keys are never kept decrypted here; they are parsed per attempt.
+ */
+const plainKeys = new Map<string, ParsedKey>();
+const MAX_PLAIN_KEYS = 16;
+
+function parsePlainKey(parseKey: ParseKey, raw: Buffer): ParsedKey | Error {
+  const id = createHash('sha256').update(raw).digest('base64');
+  const hit = plainKeys.get(id);
+  if (hit) return hit;
+  const parsed = firstKey(parseKey(raw));
+  if (parsed instanceof Error) return parsed;
+  if (plainKeys.size >= MAX_PLAIN_KEYS) plainKeys.delete(plainKeys.keys().next().value!);
+  plainKeys.set(id, parsed);
+  return parsed;
+}
 const isBadPassphraseError = (e: Error) => /bad passphrase|integrity check failed|decrypt/i.test(e.message);
 
 /**
@@ -113,15 +141,16 @@ export function createAuthSession(opts: {
       notes.push(`identity file ${file} could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       return null;
     }
-    let parsed = ssh2.utils.parseKey(raw);
-    if (!(parsed instanceof Error)) return { type: 'publickey', username: host.user, key: raw };
+    const parseKey = (await loadSsh2()).utils.parseKey as ParseKey;
+    let parsed = parsePlainKey(parseKey, raw);
+    if (!(parsed instanceof Error)) return { type: 'publickey', username: host.user, key: parsed };
     if (!isEncryptedKeyError(parsed)) {
       notes.push(`identity file ${file} is not a private key ssh2 can read (${parsed.message})`);
       return null;
     }
     const stored = credentials.secret(host, 'passphrase', opts.binding());
-    if (stored !== undefined && !((parsed = ssh2.utils.parseKey(raw, stored)) instanceof Error)) {
-      return { type: 'publickey', username: host.user, key: raw, passphrase: stored };
+    if (stored !== undefined && !((parsed = firstKey(parseKey(raw, stored))) instanceof Error)) {
+      return { type: 'publickey', username: host.user, key: parsed };
     }
     // Default keys are only worth a question when the user named no key at all, as ssh does.
     for (let attempt = 1; attempt <= MAX_PASSPHRASE_TRIES; attempt++) {
@@ -139,10 +168,10 @@ export function createAuthSession(opts: {
         return null;
       }
       const passphrase = answer.answers[0] ?? '';
-      parsed = ssh2.utils.parseKey(raw, passphrase);
+      parsed = firstKey(parseKey(raw, passphrase));
       if (!(parsed instanceof Error)) {
         typed.push({ kind: 'passphrase', value: passphrase, persist: answer.remember });
-        return { type: 'publickey', username: host.user, key: raw, passphrase };
+        return { type: 'publickey', username: host.user, key: parsed };
       }
       if (!isBadPassphraseError(parsed)) break;
     }

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import ssh2 from 'ssh2';
 import type { Client, ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import type { HostState, HostStatus } from '../../preload/api.js';
@@ -8,6 +7,7 @@ import { createAuthSession, type Credentials } from './auth.js';
 import { ssh2Channels, type SshChannels } from './channels.js';
 import { preferredHostKeyTypes, verifyHostKey, type HostKeySources, type HostKeyVerdict } from './host-keys.js';
 import { PausableTimer } from './pausable-timer.js';
+import { loadSsh2 } from './ssh2.js';
 import { secretBinding } from '../secrets/types.js';
 
 export interface ConnectionOptions {
@@ -318,6 +318,7 @@ export class HostConnection extends EventEmitter {
       });
     }
 
+    const ssh2 = await loadSsh2();
     return new Promise<Client>((resolve, reject) => {
       const client = new ssh2.Client();
       let settled = false;

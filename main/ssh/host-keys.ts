@@ -68,7 +68,19 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
   return entries;
 }
 
+/** Compiled host patterns: every connect checks every known_hosts line, and the lines rarely change. */
+const globs = new Map<string, RegExp>();
+
 function globToRegExp(pattern: string): RegExp {
+  const hit = globs.get(pattern);
+  if (hit) return hit;
+  if (globs.size >= 4096) globs.clear();
+  const re = compileGlob(pattern);
+  globs.set(pattern, re);
+  return re;
+}
+
+function compileGlob(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 'i');
 }
@@ -201,16 +213,34 @@ export function preferredHostKeyTypes(host: string, port: number, sources: HostK
   return [...new Set(types)];
 }
 
+/**
+ * Parsed known_hosts files, per path, with the text they were parsed from: each check still reads the
+ * file (a few microseconds), and parses it again only when the text differs, so a status over 20 hosts
+ * parses each file once instead of twice per host, and any change is seen at the very next check.
+ */
+const knownHostsCache = new Map<string, { text: string; entries: KnownHostsEntry[] }>();
+
+/** The entries of one file; null when it cannot be read (a missing file simply knows nothing). */
+function knownHostsEntriesOf(file: string, readFile: HostKeySources['readFile']): KnownHostsEntry[] | null {
+  let text: string;
+  try {
+    text = (readFile ?? ((p: string) => readFileSync(p, 'utf8')))(file);
+  } catch {
+    return null;
+  }
+  const hit = knownHostsCache.get(file);
+  if (hit?.text === text) return hit.entries;
+  const entries = parseKnownHosts(text);
+  if (knownHostsCache.size >= 64) knownHostsCache.clear();
+  knownHostsCache.set(file, { text, entries });
+  return entries;
+}
+
 /** Every known_hosts line (any marker) that names `name`, from the files that can be read. */
 function* knownHostsEntriesFor(name: string, sources: HostKeySources) {
-  const read = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   for (const file of knownHostsFilesOf(sources)) {
-    let text: string;
-    try {
-      text = read(file);
-    } catch {
-      continue; // a missing or unreadable file simply knows nothing
-    }
-    for (const e of parseKnownHosts(text)) if (hostMatchesPatterns(e.patterns, name)) yield { file, e };
+    const entries = knownHostsEntriesOf(file, sources.readFile);
+    if (!entries) continue;
+    for (const e of entries) if (hostMatchesPatterns(e.patterns, name)) yield { file, e };
   }
 }

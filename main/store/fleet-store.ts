@@ -1,10 +1,12 @@
 /**
  * fleetwake.json, read and written through conf in Node and through electron-store (a conf subclass
- * taking the same options) in the desktop app, so both open the same file the same way.
+ * taking the same options) in the desktop app, so both open the same file the same way. In Node, conf
+ * itself is loaded on the first write (LazyConf): a command that only reads never loads it.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import Conf from 'conf';
+import type Conf from 'conf';
 import { FleetError } from '../core/errors.js';
 import { acquireFileLock, type FileLockOptions, type HeldLock } from './file-lock.js';
 import { defaultPreferences } from '../preferences/index.js';
@@ -64,6 +66,46 @@ export function fleetStoreOptions(dir: string): FleetStoreOptions {
     accessPropertiesByDotNotation: false,
     watch: false,
   };
+}
+
+/**
+ * conf, made on the first write. Until then the store is read the way conf reads it with these options
+ * (the file, JSON.parse; no schema, defaults, encryption or migrations are configured; a missing file
+ * is {}), so `fleetwake hosts ls` never loads conf and its schema validator: about a third of the CLI
+ * bundle and of its start-up time. conf is an ES module without top-level await, so require() loads it
+ * synchronously (Node >= 20.19, as package.json's engines say).
+ */
+export class LazyConf implements ConfLike {
+  readonly path: string;
+  private conf: ConfLike | undefined;
+
+  constructor(private readonly options: FleetStoreOptions) {
+    this.path = path.join(path.resolve(options.cwd), `${options.configName}.${options.fileExtension}`);
+  }
+
+  get store(): Record<string, unknown> {
+    if (this.conf) return this.conf.store;
+    let text: string;
+    try {
+      text = fs.readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw err;
+    }
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+
+  set store(value: Record<string, unknown>) {
+    this.conf ??= new (loadConf())<Record<string, unknown>>(this.options);
+    this.conf.store = value;
+  }
+}
+
+let ConfClass: typeof Conf | undefined;
+function loadConf(): typeof Conf {
+  // import.meta.url of the running file: the sources, or a bundle whose build defines it (scripts/build.mjs).
+  ConfClass ??= (createRequire(import.meta.url)('conf') as { default: typeof Conf }).default;
+  return ConfClass;
 }
 
 const emptyData = (): FleetData => ({ hosts: [], trustedKeys: [], preferences: defaultPreferences(), sleepLog: {} });
@@ -200,7 +242,7 @@ class ConfFleetStore implements FleetStore {
  */
 export function openFleetStore(
   dir: string,
-  createConf: (options: FleetStoreOptions) => ConfLike = (options) => new Conf<Record<string, unknown>>(options),
+  createConf: (options: FleetStoreOptions) => ConfLike = (options) => new LazyConf(options),
   lockOptions: FleetStoreLockOptions = {},
 ): FleetStore {
   const file = fleetStorePath(dir);

@@ -32,6 +32,11 @@ export function machineLine(): string {
   return `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), load ${load}, Node ${process.version}`;
 }
 
+/** CPU ms the whole machine (all cores, every process) was busy between two readings. */
+export function machineBusyMs(a: CpuTimes, b: CpuTimes): number {
+  return ((b.busy - a.busy) / ticksPerSecond()) * 1000;
+}
+
 let clkTck: number | undefined;
 function ticksPerSecond(): number {
   if (clkTck === undefined) {
@@ -54,6 +59,21 @@ export function processCpuMs(pid: number): number {
     // f[0] is field 3 (state); utime..cstime are fields 14..17.
     const ticks = [11, 12, 13, 14].reduce((a, i) => a + Number(f[i] ?? 0), 0);
     return (ticks / ticksPerSecond()) * 1000;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU ms of this process's children that have exited and been waited for (cutime + cstime of
+ * /proc/self/stat): across a window in which the only children that end are, say, `ssh` clients,
+ * the delta is what those clients used.
+ */
+export function reapedChildrenCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[13] ?? 0) + Number(f[14] ?? 0)) / ticksPerSecond()) * 1000;
   } catch {
     return NaN;
   }

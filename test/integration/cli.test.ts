@@ -9,7 +9,10 @@ import { requireTools } from '../support/require-tools.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 import { authorizeKey, ensureUser } from '../support/users.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'fleetwake.mjs');
+const ROOT = join(import.meta.dirname, '..', '..');
+// What `npx fleetwake` runs: the bin, which runs the built CLI (out/cli/fleetwake.cjs, rebuilt by this
+// project's globalSetup) and would say on stderr if it fell back to the sources.
+const BIN = join(ROOT, 'bin', 'fleetwake.cjs');
 
 interface Run {
   code: number;
@@ -45,6 +48,26 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([s1?.destroy(), s2?.destroy()]);
+});
+
+describe('the built CLI', () => {
+  it('is there after the build, fresh, and answers --version and hosts ls without the sources', async () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const built = await new Promise<Run>((resolve) =>
+      execFile(process.execPath, [join(ROOT, 'out', 'cli', 'fleetwake.cjs'), '--version'], (err, stdout, stderr) =>
+        resolve({ code: err ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(built).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const home = mkdtempSync(join(tmpdir(), 'fleetwake-clihome-'));
+    // Through the bin: no "running the TypeScript sources" note, so the build was fresh and used.
+    const v = await cli(home, ['--version']);
+    expect(v).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(await cli(home, ['hosts', 'add', 'a', '--host', '10.0.0.1', '--mac', 'aa:bb:cc:dd:ee:ff'])).toMatchObject({ code: 0, stderr: '' });
+    const ls = await cli(home, ['hosts', 'ls']);
+    expect(ls).toMatchObject({ code: 0, stderr: '' });
+    expect(ls.stdout).toMatch(/^NAME +ADDRESS +USER +JUMP +MAC\na +10\.0\.0\.1:22 +\S+ +- +aa:bb:cc:dd:ee:ff\n$/);
+  });
 });
 
 describe('fleetwake CLI against real sshd', () => {

@@ -159,3 +159,24 @@ describe('markers', () => {
     expect(verifyHostKey('gpu1.lan', 22, rsa.blob, sources({ knownHostsFiles: [hashed] })).verdict).toBe('unknown');
   });
 });
+
+describe('parsing each file once per change', () => {
+  it('sees every change to a known_hosts file at the next check: a key removed, marked @revoked, or replaced by a same-size line', () => {
+    const file = path.join(dir, 'cached_known_hosts');
+    const check = () => verifyHostKey('gpu9.lan', 22, ed25519.blob, sources({ knownHostsFiles: [file] })).verdict;
+    fs.writeFileSync(file, scanLine('gpu9.lan', ed25519) + '\n');
+    expect(check()).toBe('trusted');
+    expect(check()).toBe('trusted'); // served from the parsed copy
+    // Same length, another key (both ed25519 lines are the same size): content changes, size does not.
+    fs.writeFileSync(file, scanLine('gpu9.lan', other) + '\n');
+    expect(check()).toBe('changed');
+    fs.writeFileSync(file, `@revoked ${scanLine('gpu9.lan', ed25519)}\n`);
+    expect(check()).toBe('changed');
+    // Replaced by rename, as editors and ssh-keygen -R do.
+    fs.writeFileSync(`${file}.new`, scanLine('gpu9.lan', ed25519) + '\n');
+    fs.renameSync(`${file}.new`, file);
+    expect(check()).toBe('trusted');
+    fs.rmSync(file);
+    expect(check()).toBe('unknown');
+  });
+});

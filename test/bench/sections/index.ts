@@ -5,8 +5,9 @@
  */
 import type { BenchSection } from '../types.js';
 import { agentFootprintSection, agentRpcSection } from './agent.js';
+import { cliSection } from './cli.js';
 import { deploySection } from './deploy.js';
 import { idleTracesSection, wakeSection } from './sleep.js';
 import { connectSection, execSection, statusSection } from './ssh.js';
 
-export const SECTIONS: BenchSection[] = [connectSection, execSection, statusSection, agentFootprintSection, agentRpcSection, deploySection, wakeSection, idleTracesSection];
+export const SECTIONS: BenchSection[] = [cliSection, connectSection, execSection, statusSection, agentFootprintSection, agentRpcSection, deploySection, wakeSection, idleTracesSection];
