@@ -3,7 +3,7 @@
 //   out/renderer/          vite build of the React UI (root vite.config.ts)
 //   out/electron/main.cjs  Electron main process (esbuild, CommonJS, node20)
 //   out/electron/preload.cjs  sandboxed preload: one CommonJS file that requires only 'electron'
-//   out/cli/fleetwake.mjs  the `fleetwake` CLI (scripts/build-cli.mjs; bin/fleetwake.mjs runs it)
+//   out/cli/fleetwake.cjs  the `fleetwake` CLI (scripts/build-cli.mjs; bin/fleetwake.cjs runs it)
 // and what the app ships to servers (resources/agent, resources/runtime), whose hashes it pins into the
 // main bundle through main/deploy/pinned-artifacts.generated.ts (scripts/pin-artifacts.mjs).
 // Usage: node scripts/build.mjs [--renderer-only]

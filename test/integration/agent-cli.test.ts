@@ -12,7 +12,7 @@ import { authorizeKey, ensureUser } from '../support/users.js';
 
 // The whole agent loop as a user scripts it: CLI -> core -> ssh -> deploy -> agent -> metrics.
 const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'fleetwake.mjs');
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'fleetwake.cjs');
 const USER = 'fwtagentcli';
 const CAPTURE = 'linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt';
 

@@ -26,7 +26,7 @@ import { authorizeKey, ensureUser, type TestUser } from '../support/users.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(root, 'bin', 'fleetwake.mjs');
+const BIN = path.join(root, 'bin', 'fleetwake.cjs');
 
 
 const SLEEPY_MAC = '02:00:5e:77:00:01'; // user-set (locally administered): must never be overwritten
