@@ -57,7 +57,7 @@ describe('fleet view in Chromium', () => {
     await dialog.waitFor();
     await page.getByLabel('Name').fill('gpu-e2e');
     await page.getByLabel('Host').fill(sshd.host);
-    await page.getByLabel('Port').fill('70000');
+    await page.getByLabel('Port', { exact: true }).fill('70000');
     await page.getByLabel('User').fill('fwte2e');
     await dialog.getByRole('button', { name: 'Save host' }).click();
     await expect.poll(() => page.getByTestId('field-error-port').textContent()).toMatch(/65535/);
@@ -65,7 +65,7 @@ describe('fleet view in Chromium', () => {
     await screenshot(page, '02-add-host-error');
     expect(await t.fleet.listHosts()).toEqual([]);
 
-    await page.getByLabel('Port').fill(String(sshd.port));
+    await page.getByLabel('Port', { exact: true }).fill(String(sshd.port));
     // A key file typed outside ~/.ssh is refused beside the field; the same file chosen in the dialog is used.
     await page.getByLabel('Identity file').fill(key.privatePath);
     await dialog.getByRole('button', { name: 'Save host' }).click();
