@@ -40,7 +40,11 @@ function errorLine(code: number, message: string): string {
   return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }) + '\n';
 }
 
-/** Sends a last error line, then closes: input is read and dropped meanwhile, and nothing is kept. */
+/**
+ * Sends a last error line and half-closes; input is read and dropped until the client closes its side
+ * (or CLOSE_GRACE_MS passes), and nothing is kept. Closing at once instead would make a client that is
+ * still writing (the rest of a too-long line) fail with EPIPE and drop the answer before reading it.
+ */
 function closeWith(sock: net.Socket, line: string): void {
   if (sock.destroyed) return;
   sock.removeAllListeners('data');
@@ -48,8 +52,10 @@ function closeWith(sock: net.Socket, line: string): void {
   sock.on('error', () => undefined);
   sock.resume();
   sock.setTimeout(0);
-  if (sock.writable) sock.end(line, () => sock.destroy());
-  else sock.destroy();
+  if (sock.writable) {
+    sock.end(line);
+    sock.once('end', () => sock.destroy());
+  } else sock.destroy();
   setTimeout(() => sock.destroy(), CLOSE_GRACE_MS).unref();
 }
 
