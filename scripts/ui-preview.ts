@@ -99,14 +99,14 @@ async function main() {
     await page.getByRole('button', { name: 'Add host' }).click();
     await page.getByLabel('Name').fill('gpu-box-9');
     await page.getByLabel('Host').fill('10.0.7.9');
-    await page.getByLabel('Port').fill('70000');
+    await page.getByLabel('Port', { exact: true }).fill('70000');
     await page.getByLabel('User').fill('ml');
     await page.getByLabel('Identity file').fill('~/.ssh/id_ed25519');
     await page.getByRole('button', { name: 'Save host' }).click();
     await page.getByTestId('field-error-port').waitFor();
     await shot(page, '04-add-host-error');
     // Fix it and save: the host key question for the new host opens by itself.
-    await page.getByLabel('Port').fill('22');
+    await page.getByLabel('Port', { exact: true }).fill('22');
     await page.getByRole('button', { name: 'Save host' }).click();
     await page.getByTestId('host-dialog').waitFor({ state: 'detached' });
     await page.getByTestId('host-key-dialog').waitFor();

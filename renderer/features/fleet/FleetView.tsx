@@ -1,5 +1,6 @@
 import { Fragment, useLayoutEffect } from 'react';
 import { openDialog, openEnergy } from '../../app/navigation.js';
+import { selectBoardOrderKey } from './board-order.js';
 import { useFleet } from '../../state/store.js';
 import { BoltIcon, ImportIcon, LogoMark, PlusIcon, ServerIcon } from '../../ui/Icons.js';
 import { EnergyView } from '../energy/EnergyView.js';
@@ -58,7 +59,8 @@ export function Header() {
 let gridScrollY = 0;
 
 export function HostGrid() {
-  const names = useFleet((s) => s.hostNames);
+  const order = useFleet(selectBoardOrderKey);
+  const names = order ? order.split('\n') : [];
   useLayoutEffect(() => {
     if (gridScrollY) window.scrollTo(0, gridScrollY);
     return () => {
