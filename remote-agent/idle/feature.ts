@@ -7,7 +7,8 @@ import type { AgentFeature, FeatureContext, Resume } from '../kernel/feature.js'
 import { RPC_ERRORS, type IdleSettings, type IdleStatus, type MetricsSample, type SleepPeriod } from '../protocol.js';
 import { optional, required, wholeNumber } from '../rpc/params.js';
 import { RpcError } from '../rpc/server.js';
-import { CheckRunner, realChecks, realExec, type Exec, type IdleChecks } from './checks.js';
+import { CheckRunner, realChecks, type IdleChecks } from './checks.js';
+import { realExec, type Exec } from './exec.js';
 import { IdleEngine, statusSignature, type EngineSettings, type EngineStatus } from './engine.js';
 import { crossFieldProblem, effectiveSettings, fileSettings, IDLE_SETTING_KEYS, SettingsStore, validateIdleSettings, YAML_KEYS } from './settings.js';
 import { SleepHistory } from './sleep-history.js';

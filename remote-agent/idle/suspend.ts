@@ -6,7 +6,7 @@ import type { FeatureContext } from '../kernel/feature.js';
 import { RPC_ERRORS, type NetworkInterfaceInfo } from '../protocol.js';
 import { RpcError } from '../rpc/server.js';
 import { armWol } from '../wol/wol.js';
-import type { Exec } from './checks.js';
+import type { Exec } from './exec.js';
 import type { SleepHistory } from './sleep-history.js';
 
 export interface SuspendDeps {

@@ -3,7 +3,7 @@
  * (a magic packet built here: 6 x 0xFF then the MAC 16 times = 102 bytes, over dgram, no dependencies).
  */
 import dgram from 'node:dgram';
-import type { Exec } from '../idle/checks.js';
+import type { Exec } from '../idle/exec.js';
 
 export const MAGIC_PACKET_BYTES = 102;
 export const WOL_DEFAULT_PORT = 9;

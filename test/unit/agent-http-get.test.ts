@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OllamaCheck, parseHttpResponse, realHttpGet } from '../../remote-agent/idle/checks.js';
+import { OllamaCheck, parseHttpResponse, realHttpGet } from '../../remote-agent/idle/ollama.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {

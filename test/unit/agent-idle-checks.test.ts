@@ -3,18 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  checkCustom,
-  checkInhibitors,
-  checkSessions,
-  CheckRunner,
-  OllamaCheck,
-  parseInhibitors,
-  parseWho,
-  realExec,
-  type Exec,
-  type ExecResult,
-} from '../../remote-agent/idle/checks.js';
+import { checkCustom, checkSessions, CheckRunner, parseWho } from '../../remote-agent/idle/checks.js';
+import { realExec, type Exec, type ExecResult } from '../../remote-agent/idle/exec.js';
+import { checkInhibitors, parseInhibitors } from '../../remote-agent/idle/inhibitors.js';
+import { OllamaCheck } from '../../remote-agent/idle/ollama.js';
 import { validateIdleSettings } from '../../remote-agent/idle/settings.js';
 import { SleepHistory } from '../../remote-agent/idle/sleep-history.js';
 import { armWol, magicPacket, parseMac, parseSupportsWakeOn, sendMagicPacket } from '../../remote-agent/wol/wol.js';

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InhibitorCheck, INHIBIT_MAX_AGE_MS, type Exec, type ExecResult, type WatchFn } from '../../remote-agent/idle/checks.js';
+import type { Exec, ExecResult } from '../../remote-agent/idle/exec.js';
+import { InhibitorCheck, INHIBIT_MAX_AGE_MS, type WatchFn } from '../../remote-agent/idle/inhibitors.js';
 import { waitFor } from '../support/wait-for.js';
 
 const LIST = (n: number) =>

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../remote-agent/config/index.js';
 import { AgentDaemon, EXPECTED_SLEEP_LATENESS_MS, resumeGapMs, type DaemonDeps, type History, type Sampler } from '../../remote-agent/daemon.js';
 import type { CheckResult, ExternalGate } from '../../remote-agent/idle/engine.js';
-import type { ExecResult } from '../../remote-agent/idle/checks.js';
+import type { ExecResult } from '../../remote-agent/idle/exec.js';
 import type { AgentPaths } from '../../remote-agent/paths.js';
 import { RPC_ERRORS, type IdleStatus, type MetricsSample, type SleepPeriod } from '../../remote-agent/protocol.js';
 import { FakeClock, flush } from '../support/fake-clock.js';

@@ -2,7 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkUtmpSessions, type Exec, type ExecResult } from '../../remote-agent/idle/checks.js';
+import { checkUtmpSessions } from '../../remote-agent/idle/checks.js';
+import type { Exec, ExecResult } from '../../remote-agent/idle/exec.js';
 import { parseUtmp, pidAlive, readUtmpLogins, UTMP_RECORD_BYTES } from '../../remote-agent/idle/utmp.js';
 
 /** Written by util-linux's `utmpdump -r` (see test/fixtures/utmp/README.md); `who` on it lists alice, bob and root. */
