@@ -74,6 +74,8 @@ describe('fleet view in Chromium', () => {
     await page.getByLabel('Identity file').fill('');
     await dialog.getByRole('button', { name: 'Browse for the key file' }).click();
     await expect.poll(() => page.getByLabel('Identity file').inputValue()).toBe(key.privatePath);
+    // The chosen file answers the error shown beside the field.
+    expect(await page.getByTestId('field-error-identityFile').count()).toBe(0);
     await screenshot(page, '02b-add-host-key-chosen');
     await dialog.getByRole('button', { name: 'Save host' }).click();
 

@@ -165,7 +165,11 @@ export function HostDialog({ editName }: { editName?: string }) {
               <ChooseFileButton
                 purpose="identity-file"
                 label="Browse for the key file"
-                onChosen={(file) => setValues((v) => ({ ...v, identityFile: file }))}
+                onChosen={(file) => {
+                  setValues((v) => ({ ...v, identityFile: file }));
+                  // The file the user just picked answers a "not chosen in a file dialog" error.
+                  setFieldError((e) => (e?.field === 'identityFile' ? null : e));
+                }}
                 onError={(message) => setFieldError({ field: 'identityFile', message })}
               />
             ),
