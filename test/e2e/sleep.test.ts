@@ -183,6 +183,9 @@ describe('sleep and wake in Chromium', () => {
     // The packet is out and the box is "booting": the first step is done, the next one runs.
     await expect.poll(() => steps.locator('[data-step="packet-sent"]').getAttribute('data-state')).toBe('done');
     expect(await steps.locator('[data-state="running"]').count()).toBe(1);
+    // Elapsed time against the limit, and a way out, while it boots.
+    const clock = page.getByTestId(`wake-clock-${HOST}`);
+    expect(await clock.textContent()).toMatch(/^\d+ s of up to \d+ s\s*Cancel$/);
     await screenshot(page, '21-sleep-card-waking');
 
     await expect.poll(() => card.getAttribute('data-state'), { timeout: 30_000 }).toBe('online');
