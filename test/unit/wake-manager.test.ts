@@ -1,4 +1,3 @@
-import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AgentClient, type AgentHostConnection } from '../../main/agent/client.js';
 import type { InstallManifest } from '../../main/remote/manifest.js';
@@ -6,22 +5,8 @@ import { AgentManager } from '../../main/agent/manager.js';
 import type { HostStatus } from '../../preload/api.js';
 import { PROTOCOL_VERSION, type AgentInfo, type IdleStatus, type ResumedEvent, type SuspendingEvent } from '../../remote-agent/protocol.js';
 import { hostStatus } from '../support/builders.js';
+import { duplexPair } from '../support/streams.js';
 
-function pair(): [Duplex, Duplex] {
-  let a!: Duplex;
-  let b!: Duplex;
-  const mk = (peer: () => Duplex) =>
-    new Duplex({
-      read() {},
-      write(chunk, _e, cb) {
-        peer().push(chunk);
-        cb();
-      },
-    });
-  a = mk(() => b);
-  b = mk(() => a);
-  return [a, b];
-}
 
 const info: AgentInfo = {
   version: '1.0.0',
@@ -40,7 +25,7 @@ const info: AgentInfo = {
 
 describe('AgentManager: sleep notifications and idle calls', () => {
   it('relays agent.suspending, agent.resumed and idle.status, and answers idle calls', async () => {
-    const [client, server] = pair();
+    const [client, server] = duplexPair();
     const calls: string[] = [];
     server.on('data', (d: Buffer) => {
       for (const line of d.toString().split('\n').filter(Boolean)) {
