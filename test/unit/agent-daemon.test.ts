@@ -5,11 +5,11 @@ import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../remote-agent/config/index.js';
 import { AgentDaemon, type DaemonDeps, type History, type Sampler } from '../../remote-agent/daemon.js';
-import type { AgentPaths } from '../../remote-agent/paths.js';
 import { PROTOCOL_VERSION, RPC_ERRORS, type HistoryRange, type MetricsSample } from '../../remote-agent/protocol.js';
 import { FakeClock, flush } from '../support/fake-clock.js';
 import { collectJsonLines } from '../support/streams.js';
 import { metricsSample } from '../support/builders.js';
+import { agentPathsIn, quietIdleChecks } from '../support/agent-daemon.js';
 
 function fakeSample(t: number): MetricsSample {
   return metricsSample(t, { cpu: { percent: 1, perCore: [1] } });
@@ -25,14 +25,7 @@ afterEach(async () => {
 function setup(opts: { config?: string; sample?: (t: number) => Promise<MetricsSample> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'fw-daemon-'));
   dirs.push(dir);
-  const paths: AgentPaths = {
-    mode: 'user',
-    configFile: join(dir, 'agent.yaml'),
-    stateDir: join(dir, 'state'),
-    socket: join(dir, 'agent.sock'),
-    pidFile: join(dir, 'state', 'agent.pid'),
-    logFile: join(dir, 'state', 'agent.log'),
-  };
+  const paths = agentPathsIn(dir);
   if (opts.config !== undefined) writeFileSync(paths.configFile, opts.config);
   const clock = new FakeClock(1_000_300);
   const calls = { samples: [] as number[], added: [] as MetricsSample[], flushed: 0, closed: 0, samplerOpts: [] as unknown[], queries: [] as HistoryRange[], exec: [] as string[][] };
@@ -64,12 +57,7 @@ function setup(opts: { config?: string; sample?: (t: number) => Promise<MetricsS
     hostname: () => 'gpu-box-1',
     clock,
     // Never the real system from a unit test: no `who`, no Ollama, no ethtool, no suspend command.
-    idleChecks: {
-      inhibit: async () => ({ status: 'clear', reason: 'none' }),
-      sessions: async () => ({ status: 'clear', reason: 'none' }),
-      ollama: async () => ({ status: 'unavailable', reason: 'no Ollama' }),
-      custom: async () => ({ status: 'unavailable', reason: 'none configured' }),
-    },
+    idleChecks: quietIdleChecks(),
     exec: async (file, args) => {
       calls.exec.push([file, ...args]);
       return { code: 0, stdout: '', stderr: '', failure: null };

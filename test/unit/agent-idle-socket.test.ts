@@ -11,11 +11,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../remote-agent/cli.js';
 import { createLogger } from '../../remote-agent/config/index.js';
 import { AgentDaemon, type DaemonDeps } from '../../remote-agent/daemon.js';
-import type { AgentPaths } from '../../remote-agent/paths.js';
 import { RPC_ERRORS, type IdleStatus } from '../../remote-agent/protocol.js';
 import { AgentClientError, rpcCall } from '../../remote-agent/rpc/socket.js';
 import { metricsSample } from '../support/builders.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { agentPathsIn, quietIdleChecks } from '../support/agent-daemon.js';
 
 const CONFIG = `metrics:
   interval_seconds: 5
@@ -40,14 +40,7 @@ afterEach(async () => {
 async function startAgent(config: string, opts: { settingsJson?: unknown } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'fw-lock-'));
   dirs.push(dir);
-  const paths: AgentPaths = {
-    mode: 'user',
-    configFile: join(dir, 'agent.yaml'),
-    stateDir: join(dir, 'state'),
-    socket: join(dir, 'agent.sock'),
-    pidFile: join(dir, 'state', 'agent.pid'),
-    logFile: join(dir, 'state', 'agent.log'),
-  };
+  const paths = agentPathsIn(dir);
   writeFileSync(paths.configFile, config);
   if (opts.settingsJson !== undefined) {
     mkdirSync(paths.stateDir, { recursive: true });
@@ -63,12 +56,7 @@ async function startAgent(config: string, opts: { settingsJson?: unknown } = {})
     detectHost: async () => ({ systemd: true, docker: false, sudo: true }),
     hostname: () => 'gpu-box-1',
     clock,
-    idleChecks: {
-      inhibit: async () => ({ status: 'clear', reason: 'none' }),
-      sessions: async () => ({ status: 'clear', reason: 'none' }),
-      ollama: async () => ({ status: 'unavailable', reason: 'no Ollama' }),
-      custom: async () => ({ status: 'unavailable', reason: 'none' }),
-    },
+    idleChecks: quietIdleChecks(),
     exec: async (file, args) => {
       exec.push([file, ...args]);
       return { code: 0, stdout: '', stderr: '', failure: null };

@@ -11,11 +11,11 @@ import { createLogger } from '../../remote-agent/config/index.js';
 import { AgentDaemon, EXPECTED_SLEEP_LATENESS_MS, resumeGapMs, type DaemonDeps, type History, type Sampler } from '../../remote-agent/daemon.js';
 import type { CheckResult, ExternalGate } from '../../remote-agent/idle/engine.js';
 import type { ExecResult } from '../../remote-agent/idle/exec.js';
-import type { AgentPaths } from '../../remote-agent/paths.js';
 import { RPC_ERRORS, type IdleStatus, type MetricsSample, type SleepPeriod } from '../../remote-agent/protocol.js';
 import { FakeClock, flush } from '../support/fake-clock.js';
 import { collectJsonLines } from '../support/streams.js';
 import { metricsSample } from '../support/builders.js';
+import { agentPathsIn } from '../support/agent-daemon.js';
 
 function sampleAt(t: number, cpu: number): MetricsSample {
   return metricsSample(t, {
@@ -54,14 +54,7 @@ interface Setup {
 function setup(opts: Setup = {}) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'fw-suspend-'));
   if (!opts.dir) dirs.push(dir);
-  const paths: AgentPaths = {
-    mode: 'user',
-    configFile: join(dir, 'agent.yaml'),
-    stateDir: join(dir, 'state'),
-    socket: join(dir, 'agent.sock'),
-    pidFile: join(dir, 'state', 'agent.pid'),
-    logFile: join(dir, 'state', 'agent.log'),
-  };
+  const paths = agentPathsIn(dir);
   writeFileSync(paths.configFile, opts.config ?? CONFIG);
   const clock = new FakeClock();
   const exec: { argv: string[]; at: number }[] = [];
